@@ -1,0 +1,75 @@
+"""Commands about single letters: kinds, sample, schema, validate, render."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .. import api
+from ..errors import InvalidInput
+from .options import cli, kind_argument, pass_app
+
+input_argument = click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def echo_warnings(warnings) -> None:
+    for warning in warnings:
+        click.echo(f"提示：{warning}", err=True)
+
+
+@cli.command("kinds")
+@pass_app
+def kinds_cmd(app) -> None:
+    """List the letter kinds (信函类型) with their Chinese names."""
+    for info in api.kinds(app.config):
+        click.echo(f"{info.key:<20} {info.name}  {info.description}")
+
+
+@cli.command("sample")
+@kind_argument
+@pass_app
+def sample_cmd(app, kind: str) -> None:
+    """Print a valid sample input (YAML) for KIND on stdout."""
+    click.echo(api.sample_text(kind, app.config), nl=False)
+
+
+@cli.command("schema")
+@kind_argument
+@pass_app
+def schema_cmd(app, kind: str) -> None:
+    """Print KIND's input contract as JSON Schema (for other systems)."""
+    click.echo(json.dumps(api.json_schema(kind, app.config), ensure_ascii=False, indent=2))
+
+
+@cli.command("validate")
+@kind_argument
+@input_argument
+@pass_app
+def validate_cmd(app, kind: str, input_path: Path) -> None:
+    """Check INPUT (YAML or JSON) against KIND's schema; print every problem.
+
+    Exit code 2 when the input is invalid (校验不通过).
+    """
+    result = api.validate(kind, api.load_data(input_path), app.config)
+    echo_warnings(result.warnings)
+    if result.problems:
+        raise InvalidInput(result.problems, source=str(input_path))
+    click.echo(f"{input_path}：校验通过")
+
+
+@cli.command("render")
+@kind_argument
+@input_argument
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .docx to write.")
+@click.option("--number", help="Document number (文号) to print instead of taking the next one from the register.")
+@pass_app
+def render_cmd(app, kind: str, input_path: Path, output: Path, number: str | None) -> None:
+    """Render one KIND letter from INPUT (YAML or JSON) into a .docx.
+
+    Nothing is written when the input is invalid (exit code 2).
+    """
+    data = api.load_data(input_path)
+    letter = api.render_to_file(kind, data, output, number=number or "", config=app.config)
+    echo_warnings(letter.warnings)
+    click.echo(f"{output}  {letter.number}")

@@ -1,0 +1,104 @@
+"""Preparing one letter: settings defaults, validation, computed fields, template.
+
+This is the pipeline every use case shares (single letter, batch, correct,
+reissue): data in, a :class:`Prepared` letter out, or :class:`InvalidInput`.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .compute import enrich
+from .config import Config
+from .errors import InvalidInput, TemplateError
+from .models import Problem
+from .rendering import CompiledTemplate, load_template, to_context
+from .schemas import KindSchema, load_kind
+from .validation import validate
+from .workdays import WorkCalendar
+
+# Which settings section fills which top-level field when the input omits it.
+CONFIG_DEFAULTS = {"sender": "organisation", "contact": "contact", "payee": "bank"}
+
+
+@dataclass
+class Prepared:
+    """A validated letter ready to render: ``context`` is what the template sees."""
+
+    kind: KindSchema
+    document: dict[str, Any]
+    context: dict[str, Any]
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def customer(self) -> str:
+        return str(self.document.get("recipient", {}).get("name", ""))
+
+    @property
+    def subject(self) -> str:
+        return str(self.context.get("title", ""))
+
+    @property
+    def letter_date(self) -> date:
+        return self.document["letter_date"]
+
+
+def with_defaults(kind: KindSchema, data: dict[str, Any], config: Config) -> dict[str, Any]:
+    """The input with the organisation's defaults filled in where it is silent."""
+    out = copy.deepcopy(data) if isinstance(data, dict) else data
+    if not isinstance(out, dict):
+        return out
+    for name, section in CONFIG_DEFAULTS.items():
+        defaults = config.section(section)
+        if name not in kind.rules or not defaults:
+            continue
+        given = out.get(name)
+        if given is None:
+            out[name] = dict(defaults)
+        elif isinstance(given, dict):
+            out[name] = {**defaults, **{k: v for k, v in given.items() if v not in (None, "")}}
+    return out
+
+
+def calendar_for(config: Config) -> WorkCalendar:
+    cal = config.section("calendar")
+    return WorkCalendar(cal.get("holidays") or [], cal.get("workdays") or [])
+
+
+def prepare(kind: str | KindSchema, data: dict[str, Any], config: Config, *, today: date | None = None) -> Prepared:
+    """Validate ``data`` for ``kind`` and compute its fields; :class:`InvalidInput` lists every problem."""
+    schema = kind if isinstance(kind, KindSchema) else load_kind(config.schemas_dir, kind)
+    result = validate(schema, with_defaults(schema, data, config), today=today)
+    if result.problems:
+        raise InvalidInput(result.problems)
+    calendar = calendar_for(config)
+    enriched = enrich(schema, result.document, config, calendar)
+    warnings = list(result.warnings)
+    warnings += [Problem("", "工作日", text, severity="warning") for text in calendar.warnings]
+    context = to_context(enriched, schema.rules)
+    return Prepared(schema, result.document, context, warnings)
+
+
+def template_path(config: Config, kind: str) -> Path:
+    """The kind's template for the configured house-style profile (default profile as fallback)."""
+    base = config.templates_dir
+    profile = config.style_profile
+    if profile and profile != "song":
+        candidate = base / profile / f"{kind}.docx"
+        if candidate.is_file():
+            return candidate
+    candidate = base / f"{kind}.docx"
+    if not candidate.is_file():
+        raise TemplateError(f"信函类型「{kind}」没有模板：{candidate}")
+    return candidate
+
+
+def template_for(config: Config, kind: str) -> CompiledTemplate:
+    return load_template(template_path(config, kind))
+
+
+def render_context(template: CompiledTemplate, context: dict[str, Any], number: str) -> bytes:
+    return template.render({**context, "number": number})

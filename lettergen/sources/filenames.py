@@ -1,0 +1,77 @@
+"""Safe, unique output file names from user data (customer names etc.).
+
+The text comes from spreadsheets, so it is treated as hostile: the result is
+a single path component that Windows, macOS and Linux all accept.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f\ud800-\udfff]+')
+# Invisible characters that can disguise a name (e.g. U+202E flips "cod.exe").
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_DOTS = re.compile(r"\.{2,}")
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
+    f"{base}{n}" for base in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]
+}
+MAX_BYTES = 240
+FALLBACK = "未命名"
+
+
+def safe_filename(
+    text: str,
+    *,
+    used: set[str] | None = None,
+    max_length: int = 80,
+    suffix: str = ".docx",
+) -> str:
+    """Return ``text`` made into a safe file name ending in ``suffix``.
+
+    Forbidden characters become ``_``, runs of dots collapse, leading dots
+    and trailing dots/spaces go, Windows device names get a ``_`` prefix, the
+    whole name is at most ``max_length`` characters and 240 UTF-8 bytes, and
+    it never comes out empty.  If ``used`` is given the name is made unique
+    in it case-insensitively ("x(2).docx", "x(3).docx"…) and added to it.
+    """
+    if _FORBIDDEN.search(suffix) or ".." in suffix or suffix.strip() != suffix:
+        raise ValueError(f"unsafe suffix {suffix!r}")
+    if max_length < len(suffix) + 8:
+        raise ValueError("max_length leaves no room for a name")
+    stem = _clean(text)
+    taken = {name.casefold() for name in used} if used is not None else set()
+    counter = 1
+    while True:
+        tag = f"({counter})" if counter > 1 else ""
+        name = _fit(stem, tag, suffix, max_length) + suffix
+        if name.casefold() not in taken:
+            break
+        counter += 1
+    if used is not None:
+        used.add(name)
+    return name
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _FORBIDDEN.sub("_", text)
+    text = _DOTS.sub(".", text)
+    return " ".join(text.split())  # tabs/newlines were replaced; also squeeze spaces
+
+
+def _fit(stem: str, tag: str, suffix: str, max_length: int) -> str:
+    """Trim ``stem`` so stem+tag+suffix fits, then make it a legal stem."""
+    room_chars = max_length - len(tag) - len(suffix)
+    room_bytes = MAX_BYTES - len((tag + suffix).encode("utf-8"))
+
+    def trim(candidate: str) -> str:
+        candidate = candidate[:room_chars]
+        while len(candidate.encode("utf-8")) > room_bytes:
+            candidate = candidate[:-1]
+        return candidate.lstrip(". ").rstrip(". ") or FALLBACK[: max(1, room_chars)]
+
+    stem = trim(stem)
+    if stem.split(".")[0].rstrip(" ").upper() in _RESERVED:
+        stem = trim("_" + stem)
+    return stem + tag

@@ -1,0 +1,37 @@
+"""Shared fixtures: the bundled settings with a private register and output folder."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from lettergen.config import PROJECT_DIR, Config, load_config
+
+KINDS = ("sales_letter", "payment_reminder", "complaint_response", "after_sales")
+
+try:  # the register's backend fixtures (SQLite and PostgreSQL)
+    from tests.register_fixtures import *  # noqa: F401,F403
+except ImportError:  # pragma: no cover - only while the register is absent
+    pass
+
+
+@pytest.fixture
+def project_config(tmp_path: Path) -> Config:
+    """The bundled example settings, with register and output under tmp_path."""
+    base = load_config(PROJECT_DIR / "lettergen.toml")
+    data = copy.deepcopy(base.data)
+    data["register"]["url"] = f"sqlite:///{tmp_path / 'register.sqlite'}"
+    data["output"]["dir"] = str(tmp_path / "out")
+    return Config(data, base.base_dir, base.source)
+
+
+@pytest.fixture
+def sample_data():
+    """Load a bundled sample input by kind."""
+    from lettergen.api import load_data
+
+    def load(kind: str) -> dict:
+        return load_data(PROJECT_DIR / "samples" / f"{kind}.yaml")
+
+    return load
