@@ -1,0 +1,372 @@
+"""The :class:`Register`: hands out consecutive numbers and records every letter.
+
+Rules kept here:
+
+* a number exists only through a committed reservation (status ``reserved``);
+  sequence numbers per (sequence key, year) are 1, 2, 3 … with no gaps, and a
+  number is never handed out twice;
+* entries are never deleted: a failed or wrong letter is ``void`` (with a
+  reason and time) or ``superseded`` by a correction that references it;
+* every write is one transaction through :func:`engine.transaction`, which on
+  SQLite holds the write lock from ``BEGIN IMMEDIATE``; on PostgreSQL the
+  sequence row is locked with ``SELECT … FOR UPDATE``.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, Callable, Iterable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import RegisterError
+from . import engine as db
+from . import process
+from .entry import ISSUED, RESERVED, STATUS_LABELS, STATUSES, SUPERSEDED, VOID, Entry, VerifyReport
+from .entry import entry_from_row, utcnow
+from .rows import as_date, base_row, check_spec, check_unique, key_of, require_status, require_text, set_number
+from .schema import entries, sequences
+
+STALE_REASON = "签发中断（进程已退出）"
+_CHUNK = 500  # numbers per IN (...) query
+
+
+class Register:
+    """The register of issued letters (发文登记簿) behind a database URL.
+
+    ``Register("sqlite:///path/register.sqlite")`` creates the file on first
+    use; ``postgresql+psycopg://…`` uses a server.  Opening a register migrates
+    its schema to the newest revision in place.  Create one ``Register`` per
+    process (a forked child reconnects by itself).
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self._engine = db.create_register_engine(url)
+        self._pid = os.getpid()
+        try:
+            db.migrate(self._engine)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # --- plumbing -------------------------------------------------------
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> "Register":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Register({db.safe_url(self.url)!r})"
+
+    def _tx(self, *, write: bool = True):
+        self._pid = db.process_after_fork(self._engine, self._pid)
+        return db.transaction(self._engine, write=write)
+
+    def schema_revision(self) -> str | None:
+        return db.current_revision(self._engine)
+
+    @staticmethod
+    def _row(conn: Connection, number: str, *, lock: bool = False) -> sa.RowMapping:
+        query = sa.select(entries).where(entries.c.number == number)
+        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+        if row is None:
+            raise RegisterError(f"登记簿中没有文号 {number}")
+        return row
+
+    # --- reserving ------------------------------------------------------
+
+    def reserve(self, *, kind: str, sequence_key: str, year: int, make_number: Callable[[int], str],
+                letter_date: date, customer: str, subject: str, data: dict[str, Any], template_name: str,
+                template_hash: str, issued_by: str, batch_id: str | None = None,
+                source_key: str | None = None, supersedes: str | None = None) -> Entry:
+        """Reserve the next number of ``sequence_key`` in ``year``; committed before returning.
+
+        ``make_number(seq)`` turns the sequence number into the document number
+        (see :func:`lettergen.numbering.numbering_for`).  ``data`` is stored as
+        JSON; ``supersedes`` names the number this letter corrects.  The entry's
+        status is ``reserved`` until :meth:`mark_issued` or :meth:`mark_void`.
+        """
+        spec = dict(locals())
+        del spec["self"]
+        return self.reserve_many([spec])[0]
+
+    def reserve_many(self, specs: list[dict[str, Any]]) -> list[Entry]:
+        """Reserve one number per spec (same keys as :meth:`reserve`) in one transaction.
+
+        Numbers are consecutive per sequence, in list order.
+        """
+        specs = [check_spec(s) for s in specs]
+        if not specs:
+            return []
+        proc, now = process.current(), utcnow()
+        rows = [base_row(s, proc, now) for s in specs]  # JSON etc. before taking the lock
+        counts = Counter(key_of(s) for s in specs)
+        with self._tx() as conn:
+            last = {key: self._claim(conn, key, counts[key]) for key in sorted(counts)}
+            self._check_supersedes(conn, {s["supersedes"] for s in specs if s.get("supersedes")})
+            for spec, row in zip(specs, rows):
+                last[key_of(spec)] += 1
+                set_number(row, last[key_of(spec)], spec["make_number"])
+            check_unique(rows)
+            try:
+                conn.execute(sa.insert(entries), rows)  # plain executemany: fastest on both drivers
+            except IntegrityError as exc:  # not a race: the sequence rows are locked
+                raise RegisterError(f"文号重复：登记簿中已有相同文号（请检查文号格式是否含序号 {{seq}}）：{exc.orig}") from exc
+            ids = _ids(conn, rows)
+        return [entry_from_row({**row, "id": ids[row["number"]]}) for row in rows]
+
+    @staticmethod
+    def _claim(conn: Connection, key: tuple[str, int], count: int) -> int:
+        """Lock the sequence row of ``key``, advance it by ``count``; return the old value."""
+        seq_key, year = key
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(sequences)
+        conn.execute(insert.values(sequence_key=seq_key, year=year, last_seq=0).on_conflict_do_nothing())
+        where = (sequences.c.sequence_key == seq_key) & (sequences.c.year == year)
+        last = conn.execute(sa.select(sequences.c.last_seq).where(where).with_for_update()).scalar_one()
+        conn.execute(sa.update(sequences).where(where).values(last_seq=last + count))
+        return last
+
+    @staticmethod
+    def _check_supersedes(conn: Connection, numbers: set[str]) -> None:
+        found = _existing(conn, numbers)
+        missing = sorted(numbers - found)
+        if missing:
+            raise RegisterError(f"要订正的文号不在登记簿中：{'、'.join(missing[:10])}")
+
+    @contextmanager
+    def issuing(self, **spec: Any) -> Iterator[Entry]:
+        """Reserve a number for the block; if the block raises, void it and re-raise.
+
+        The block is expected to write the letter and call :meth:`mark_issued`;
+        an error after that (e.g. in PDF conversion) still voids the number, as
+        the letter did not go out.  The void reason is ``签发失败：<error>``.
+        """
+        entry = self.reserve(**spec)
+        try:
+            yield entry
+        except BaseException as exc:
+            detail = str(exc).strip() or type(exc).__name__
+            try:
+                self.mark_void(entry.number, f"签发失败：{detail}")
+            except Exception as void_exc:  # keep the original error in front
+                exc.add_note(f"（文号 {entry.number} 未能作废：{void_exc}）")
+            raise
+
+    # --- status changes -------------------------------------------------
+
+    def _change(self, number: str, allowed: tuple[str, ...], action: str, values: dict[str, Any]) -> Entry:
+        with self._tx() as conn:
+            row = self._row(conn, number, lock=True)
+            require_status(row, allowed, action)
+            conn.execute(sa.update(entries).where(entries.c.id == row["id"]).values(**values))
+            return entry_from_row(self._row(conn, number))
+
+    def mark_issued(self, number: str, *, output_path: str, file_hash: str,
+                    pdf_path: str | None = None, pdf_hash: str | None = None) -> Entry:
+        """Record that the letter ``number`` was written to ``output_path`` (sha256 ``file_hash``)."""
+        require_text(output_path, "文件路径")
+        require_text(file_hash, "文件校验值")
+        values = dict(status=ISSUED, status_at=utcnow(), output_path=str(output_path), file_hash=file_hash)
+        if pdf_path is not None:
+            values.update(pdf_path=str(pdf_path), pdf_hash=pdf_hash)
+        return self._change(number, (RESERVED,), "登记为已签发", values)
+
+    def mark_issued_many(self, items: Iterable[tuple[str, str, str]]) -> int:
+        """:meth:`mark_issued` for many ``(number, output_path, file_hash)`` in one transaction."""
+        items = list(items)
+        check_unique([{"number": n} for n, _p, _h in items])
+        for number, path, digest in items:
+            require_text(path, f"文号 {number} 的文件路径")
+            require_text(digest, f"文号 {number} 的文件校验值")
+        now = utcnow()
+        with self._tx() as conn:
+            status = _statuses(conn, [n for n, _p, _h in items])
+            bad = [f"{n}（{STATUS_LABELS.get(status[n], status[n]) if n in status else '不在登记簿中'}）"
+                   for n, _p, _h in items if status.get(n) != RESERVED]
+            if bad:
+                raise RegisterError(f"以下文号不是预留状态，不能登记为已签发：{'、'.join(bad[:10])}"
+                                    + (f" 等 {len(bad)} 个" if len(bad) > 10 else ""))
+            stmt = (sa.update(entries).where(entries.c.number == sa.bindparam("b_number"))
+                    .values(status=ISSUED, status_at=now, output_path=sa.bindparam("b_path"),
+                            file_hash=sa.bindparam("b_hash")))
+            if items:
+                conn.execute(stmt, [{"b_number": n, "b_path": str(p), "b_hash": h} for n, p, h in items])
+        return len(items)
+
+    def set_pdf(self, number: str, pdf_path: str, pdf_hash: str) -> Entry:
+        """Record the PDF copy of a (reserved or issued) letter."""
+        require_text(pdf_path, "PDF 文件路径")
+        require_text(pdf_hash, "PDF 校验值")
+        return self._change(number, (RESERVED, ISSUED), "登记 PDF", dict(pdf_path=str(pdf_path), pdf_hash=pdf_hash))
+
+    def mark_void(self, number: str, reason: str) -> Entry:
+        """Void a reserved or issued number; the entry stays, with the reason and time."""
+        require_text(reason, "作废原因")
+        return self._change(number, (RESERVED, ISSUED), "作废",
+                            dict(status=VOID, status_reason=reason.strip(), status_at=utcnow()))
+
+    def mark_superseded(self, number: str, by_number: str, reason: str) -> Entry:
+        """Record that the issued letter ``number`` is corrected by ``by_number``."""
+        if by_number == number:
+            raise RegisterError(f"文号 {number} 不能订正它自己")
+        reason = (reason or "").strip() or f"已由 {by_number} 订正"
+        with self._tx() as conn:
+            old = self._row(conn, number, lock=True)
+            new = self._row(conn, by_number, lock=True)
+            require_status(old, (ISSUED,), "标记为已被订正")
+            require_status(new, (RESERVED, ISSUED), f"用作 {number} 的订正文书")
+            if new["supersedes"] not in (None, number):
+                raise RegisterError(f"文号 {by_number} 已登记为订正 {new['supersedes']}，不能再订正 {number}")
+            conn.execute(sa.update(entries).where(entries.c.id == new["id"]).values(supersedes=number))
+            conn.execute(sa.update(entries).where(entries.c.id == old["id"]).values(
+                status=SUPERSEDED, superseded_by=by_number, status_reason=reason, status_at=utcnow()))
+            return entry_from_row(self._row(conn, number))
+
+    def plan_outputs(self, items: Iterable[tuple[str, str]]) -> None:
+        """Record where reserved letters are about to be written (``(number, path)``).
+
+        A process that dies after writing a file but before :meth:`mark_issued`
+        leaves the path behind, so :meth:`recover_stale` can complete the entry.
+        """
+        items = [(n, str(p)) for n, p in items]
+        if not items:
+            return
+        with self._tx() as conn:
+            status = _statuses(conn, [n for n, _ in items])
+            bad = [n for n, _ in items if status.get(n) != RESERVED]
+            if bad:
+                raise RegisterError(f"以下文号不是预留状态，不能登记输出路径：{'、'.join(bad[:10])}")
+            stmt = (sa.update(entries).where(entries.c.number == sa.bindparam("b_number"))
+                    .values(output_path=sa.bindparam("b_path")))
+            conn.execute(stmt, [{"b_number": n, "b_path": p} for n, p in items])
+
+    def recover_stale(self, complete: Callable[[Entry], tuple[str, str] | None] | None = None) -> list[Entry]:
+        """Settle reservations whose process (on this host) has exited; return them.
+
+        ``complete(entry)`` may return ``(output_path, file_hash)`` when the
+        letter's file was fully written: the entry is then marked issued.
+        Every other stale reservation is voided with :data:`STALE_REASON`.
+        """
+        recovered = []
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(entries).where(entries.c.status == RESERVED)
+                                .order_by(entries.c.id).with_for_update()).mappings().all()
+            for row in rows:
+                if _holder_alive(row) is False:
+                    done = complete(entry_from_row(row)) if complete else None
+                    values = (dict(status=ISSUED, output_path=done[0], file_hash=done[1]) if done
+                              else dict(status=VOID, status_reason=STALE_REASON))
+                    conn.execute(sa.update(entries).where(entries.c.id == row["id"]).values(status_at=utcnow(), **values))
+                    recovered.append(entry_from_row(self._row(conn, row["number"])))
+        return recovered
+
+    # --- reading --------------------------------------------------------
+
+    def get(self, number: str) -> Entry:
+        with self._tx(write=False) as conn:
+            return entry_from_row(self._row(conn, number))
+
+    def find_by_source_key(self, kind: str, source_key: str) -> Entry | None:
+        """The latest entry (not void) of ``kind`` made from ``source_key``, if any."""
+        query = (sa.select(entries)
+                 .where(entries.c.kind == kind, entries.c.source_key == source_key, entries.c.status != VOID)
+                 .order_by(entries.c.id.desc()).limit(1))
+        with self._tx(write=False) as conn:
+            row = conn.execute(query).mappings().first()
+        return entry_from_row(row) if row else None
+
+    def list(self, *, kind: str | None = None, year: int | None = None, customer: str | None = None,
+             status: str | None = None, date_from: date | None = None, date_to: date | None = None,
+             batch_id: str | None = None) -> list[Entry]:
+        """Entries matching all given filters (``customer``: substring), by sequence key, year, seq."""
+        if status is not None and status not in STATUSES:
+            raise RegisterError(f"未知的登记状态「{status}」；可用：{'、'.join(STATUSES)}")
+        c = entries.c
+        conditions = []
+        if kind:
+            conditions.append(c.kind == kind)
+        if year is not None:
+            conditions.append(c.year == year)
+        if customer:
+            conditions.append(c.customer.contains(customer, autoescape=True))
+        if status:
+            conditions.append(c.status == status)
+        if date_from is not None:
+            conditions.append(c.letter_date >= as_date(date_from))
+        if date_to is not None:
+            conditions.append(c.letter_date <= as_date(date_to))
+        if batch_id:
+            conditions.append(c.batch_id == batch_id)
+        query = sa.select(entries).where(*conditions).order_by(c.sequence_key, c.year, c.seq)
+        with self._tx(write=False) as conn:
+            return [entry_from_row(row) for row in conn.execute(query).mappings()]
+
+    def verify(self, *, check_files: bool = True) -> VerifyReport:
+        """Check sequences, files and references; see :func:`lettergen.register.verify.verify`."""
+        from .verify import verify
+
+        with self._tx(write=False) as conn:
+            seq_rows = conn.execute(sa.select(sequences)).mappings().all()
+            rows = conn.execute(sa.select(entries).order_by(entries.c.id)).mappings().all()
+        return verify(seq_rows, rows, check_files=check_files, is_alive=_holder_alive)
+
+    def export(self, entries: Iterable[Entry], path: str | os.PathLike) -> int:  # noqa: F811 (shadows the table)
+        """Write ``entries`` to ``path`` (.csv or .xlsx); return how many were written."""
+        from .export import export
+
+        return export(entries, path)
+
+
+# --- helpers ----------------------------------------------------------------
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _statuses(conn: Connection, numbers: list[str]) -> dict[str, str]:
+    """``{number: status}`` of those ``numbers`` that exist, rows locked for update."""
+    found: dict[str, str] = {}
+    pg = conn.dialect.name == "postgresql"
+    for chunk in _chunks(list(dict.fromkeys(numbers)), 5000 if pg else _CHUNK):
+        match = (entries.c.number == sa.any_(sa.literal(chunk, postgresql.ARRAY(sa.String))) if pg
+                 else entries.c.number.in_(chunk))
+        query = sa.select(entries.c.number, entries.c.status).where(match).with_for_update()
+        found.update({n: s for n, s in conn.execute(query)})
+    return found
+
+
+def _existing(conn: Connection, numbers: set[str]) -> set[str]:
+    return set(_statuses(conn, sorted(numbers))) if numbers else set()
+
+
+def _ids(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Database ids of the rows just inserted, read back per sequence (one query each)."""
+    spans: dict[tuple[str, int], list[int]] = {}
+    for row in rows:
+        spans.setdefault((row["sequence_key"], row["year"]), []).append(row["seq"])
+    ids: dict[str, int] = {}
+    c = entries.c
+    for (key, year), seqs in spans.items():
+        query = sa.select(c.number, c.id).where(c.sequence_key == key, c.year == year,
+                                                c.seq.between(min(seqs), max(seqs)))
+        ids.update({number: id_ for number, id_ in conn.execute(query)})
+    return ids
+
+
+def _holder_alive(row: Any) -> bool | None:
+    return process.is_alive(process.ProcessId(row["pid"], row["host"], row["proc_start"]))
+
+
+__all__ = ["Register", "STALE_REASON"]

@@ -1,0 +1,59 @@
+"""The register's tables as they are at the newest migration (head).
+
+The migrations in :mod:`lettergen.migrations` create and upgrade these
+tables; ``tests/test_register.py`` checks that both agree.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+#: One row per (sequence key, year): the last sequence number handed out.
+#: Reservations lock this row, so numbers are consecutive across processes.
+sequences = sa.Table(
+    "register_sequences",
+    metadata,
+    sa.Column("sequence_key", sa.String(200), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("last_seq", sa.Integer, nullable=False),
+)
+
+#: One row per number ever handed out; rows are never deleted.
+entries = sa.Table(
+    "register_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("number", sa.String(200), nullable=False, unique=True),
+    sa.Column("sequence_key", sa.String(200), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(100), nullable=False),
+    sa.Column("letter_date", sa.Date, nullable=False),
+    sa.Column("customer", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("template_name", sa.Text, nullable=False),
+    sa.Column("template_hash", sa.String(128), nullable=False),
+    sa.Column("output_path", sa.Text),
+    sa.Column("file_hash", sa.String(128)),
+    sa.Column("pdf_path", sa.Text),
+    sa.Column("pdf_hash", sa.String(128)),
+    sa.Column("batch_id", sa.String(100)),
+    sa.Column("source_key", sa.Text),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("status_reason", sa.Text),
+    sa.Column("status_at", sa.DateTime, nullable=False),
+    sa.Column("supersedes", sa.String(200)),
+    sa.Column("superseded_by", sa.String(200)),
+    sa.Column("issued_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("pid", sa.Integer),
+    sa.Column("host", sa.String(255)),
+    sa.Column("proc_start", sa.String(40)),
+    sa.UniqueConstraint("sequence_key", "year", "seq", name="uq_register_entries_seq"),
+    sa.Index("ix_register_entries_kind_source", "kind", "source_key"),
+    sa.Index("ix_register_entries_status", "status"),
+    sa.Index("ix_register_entries_batch", "batch_id"),
+    sa.Index("ix_register_entries_date", "letter_date"),
+)
