@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -24,6 +24,9 @@ from .errors import InputFileError, UnknownKind
 from .files import write_atomic
 from .letters import prepare, render_context, template_for, template_path
 from .models import KindInfo, RenderedLetter
+
+if TYPE_CHECKING:
+    from .issuing import Issued
 from .schemas import KindSchema, kind_names, load_kind
 from .validation import ValidationResult, validate as _validate
 from .letters import with_defaults
@@ -117,3 +120,76 @@ def render_to_file(kind: str, data: dict[str, Any], output: str | Path, *, numbe
     letter = render_letter(kind, data, number=number, config=config)
     write_atomic(output, letter.docx)
     return letter
+
+
+# --- issuing through the register ---------------------------------------------
+
+def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None = None, config: Config | None = None,
+                 pdf: bool = False, supersedes: str | None = None, corrects: dict | None = None) -> "Issued":
+    """Validate, take the next number from the register, write and register one letter.
+
+    Invalid data raises :class:`InvalidInput` and consumes no number.
+    """
+    from .issuing import issue, open_register
+
+    cfg = _config(config)
+    with open_register(cfg) as register:
+        issued = issue(kind, data, cfg, register, output=Path(output).resolve() if output else None,
+                       supersedes=supersedes, corrects=corrects)
+        if pdf:
+            from .errors import ConversionError
+            from .pdfs import convert_issued
+
+            failures = convert_issued(register, [(issued.entry.number, str(issued.path))])
+            if failures:
+                raise ConversionError(f"文号 {issued.entry.number} 已签发（{issued.path}），但 PDF 转换失败：{failures[0][1]}")
+            issued.entry = register.get(issued.entry.number)
+    return issued
+
+
+def reissue(number: str, *, output: str | Path | None = None, config: Config | None = None) -> Path:
+    """Regenerate the letter ``number`` from its stored data, byte-identical to the original.
+
+    Writes to ``output`` (default: the recorded path).  Raises
+    :class:`RegisterError` saying why when that is impossible (template changed,
+    number void or never issued).
+    """
+    from .errors import RegisterError
+    from .files import write_atomic
+    from .issuing import open_register, regenerate
+
+    cfg = _config(config)
+    with open_register(cfg) as register:
+        entry = register.get(number)
+    if entry.status not in ("issued", "superseded"):
+        raise RegisterError(f"文号 {number} 的状态为「{entry.status_label}」，没有可重新生成的信函")
+    docx = regenerate(entry, cfg)
+    import hashlib
+
+    digest = hashlib.sha256(docx).hexdigest()
+    if digest != entry.file_hash:
+        raise RegisterError(f"文号 {number} 重新生成的文件与登记的校验值不符（{digest[:12]}… ≠ {str(entry.file_hash)[:12]}…），未写出")
+    target = Path(output) if output else Path(entry.output_path or f"{number}.docx")
+    write_atomic(target, docx)
+    return target
+
+
+def correct(number: str, data: dict[str, Any], *, reason: str, output: str | Path | None = None,
+            config: Config | None = None) -> "Issued":
+    """Issue a corrected letter that supersedes ``number`` and says so (订正).
+
+    The old letter stays in the register as superseded, with ``reason``.
+    """
+    from .errors import RegisterError
+    from .issuing import open_register
+
+    cfg = _config(config)
+    with open_register(cfg) as register:
+        old = register.get(number)
+        if old.status != "issued":
+            raise RegisterError(f"文号 {number} 的状态为「{old.status_label}」，只能订正已签发的信函")
+    corrects = {"number": old.number, "letter_date": old.letter_date, "title": old.subject}
+    issued = issue_letter(old.kind, data, output=output, config=cfg, supersedes=number, corrects=corrects)
+    with open_register(cfg) as register:
+        register.mark_superseded(number, issued.entry.number, reason)
+    return issued

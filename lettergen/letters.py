@@ -100,5 +100,11 @@ def template_for(config: Config, kind: str) -> CompiledTemplate:
     return load_template(template_path(config, kind))
 
 
+# Names the rendering adds to every letter's context besides its data.
+RENDER_NAMES = ("number", "corrects")
+
+
 def render_context(template: CompiledTemplate, context: dict[str, Any], number: str) -> bytes:
-    return template.render({**context, "number": number})
+    """Render ``context`` with its document number; ``corrects`` (the number and date of
+    the letter this one corrects, or None) comes from the context when set."""
+    return template.render({"corrects": None, **context, "number": number})

@@ -61,15 +61,29 @@ def validate_cmd(app, kind: str, input_path: Path) -> None:
 @cli.command("render")
 @kind_argument
 @input_argument
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .docx to write.")
-@click.option("--number", help="Document number (文号) to print instead of taking the next one from the register.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The .docx to write (default: [output] dir and filename pattern of the settings).")
+@click.option("--number", help="Print this document number (文号) instead of taking the next one from the register; the letter is then NOT registered (drafts, previews).")
+@click.option("--pdf", is_flag=True, help="Also write a PDF beside the .docx (LibreOffice) and record it.")
 @pass_app
-def render_cmd(app, kind: str, input_path: Path, output: Path, number: str | None) -> None:
+def render_cmd(app, kind: str, input_path: Path, output: Path | None, number: str | None, pdf: bool) -> None:
     """Render one KIND letter from INPUT (YAML or JSON) into a .docx.
 
-    Nothing is written when the input is invalid (exit code 2).
+    The document number comes from the register (发文登记簿) and the letter is
+    recorded there.  Nothing is written and no number is used when the input
+    is invalid (exit code 2).
     """
     data = api.load_data(input_path)
-    letter = api.render_to_file(kind, data, output, number=number or "", config=app.config)
-    echo_warnings(letter.warnings)
-    click.echo(f"{output}  {letter.number}")
+    if number:
+        if output is None:
+            raise click.UsageError("--number needs -o/--output")
+        if pdf:
+            raise click.UsageError("--pdf is for registered letters; convert drafts with `lettergen pdf`")
+        letter = api.render_to_file(kind, data, output, number=number, config=app.config)
+        echo_warnings(letter.warnings)
+        click.echo(f"{output}  {letter.number}（未登记）")
+        return
+    issued = api.issue_letter(kind, data, output=output, config=app.config, pdf=pdf)
+    echo_warnings(issued.prepared.warnings)
+    click.echo(f"{issued.path}  {issued.entry.number}")
+    if issued.entry.pdf_path:
+        click.echo(f"{issued.entry.pdf_path}")

@@ -1,0 +1,100 @@
+"""Reading and validating a whole spreadsheet before anything is generated."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Config
+from ..errors import InvalidInput
+from ..letters import Prepared, prepare
+from ..models import Problem
+from ..schemas import KindSchema, load_kind
+from ..sources import Field, Record, read_records
+
+
+@dataclass
+class PlannedLetter:
+    """One input record (one or more rows) and, when valid, its prepared letter."""
+
+    record: Record
+    prepared: Prepared | None = None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def rows(self) -> str:
+        rows = self.record.rows
+        return str(rows[0]) if len(rows) == 1 else f"{rows[0]}-{rows[-1]}" if rows == list(range(rows[0], rows[-1] + 1)) else ",".join(map(str, rows))
+
+    @property
+    def ok(self) -> bool:
+        return self.prepared is not None and not self.problems
+
+
+@dataclass
+class Plan:
+    kind: KindSchema
+    letters: list[PlannedLetter]
+    file_problems: list[Problem]
+    encoding: str | None
+
+    @property
+    def problems(self) -> list[Problem]:
+        found = [p for p in self.file_problems if p.severity == "error"]
+        for letter in self.letters:
+            found += letter.problems
+        return sorted(found, key=lambda p: (p.row or 0, p.column or ""))
+
+    @property
+    def valid(self) -> list[PlannedLetter]:
+        return [letter for letter in self.letters if letter.ok]
+
+
+def source_fields(kind: KindSchema) -> list[Field]:
+    """The spreadsheet columns a kind understands: leaves and containers, with labels."""
+    infos = kind.fields()
+    paths = {f.path for f in infos}
+    return [Field(f.path, f.label) for f in infos if f.path + "[]" not in paths]
+
+
+def _locate(problem: Problem, record: Record) -> Problem:
+    """Put a validation problem at the spreadsheet row and column it came from."""
+    path = problem.path
+    generic = ".".join(p for p in path.split(".") if not p.isdigit())
+    index = next((int(p) for p in path.split(".") if p.isdigit()), None)
+    column = None
+    for candidate in (path, generic.replace(".", "[].", 1) if index is not None else generic, generic):
+        column = record.columns.get(candidate) or column
+    if column is None:  # a missing field: name the column it would have
+        column = None
+    rows = record.rows
+    row = rows[index] if index is not None and index < len(rows) else rows[0]
+    return problem.with_location(row, column)
+
+
+def plan_batch(kind_name: str, path: Path, config: Config, *, sheet: str | None = None, group_by: str | None = None) -> Plan:
+    """Read ``path`` and validate every record; nothing is written or numbered."""
+    kind = load_kind(config.schemas_dir, kind_name)
+    if group_by is None:
+        group_by = (kind.batch or {}).get("group_by")
+    result = read_records(path, source_fields(kind), sheet=sheet, group_by=group_by)
+    letters: list[PlannedLetter] = []
+    bad_rows = {p.row for p in result.problems if p.severity == "error" and p.row is not None}
+    seen_keys: dict[str, str] = {}
+    for record in result.records:
+        letter = PlannedLetter(record)
+        letters.append(letter)
+        if bad_rows.intersection(record.rows):
+            letter.problems += [p for p in result.problems if p.row in record.rows and p.severity == "error"]
+            continue
+        if record.source_key in seen_keys:
+            letter.problems.append(Problem("", "整行", f"与第{seen_keys[record.source_key]}行的内容相同，不会重复生成", row=record.rows[0]))
+            continue
+        seen_keys[record.source_key] = letter.rows
+        try:
+            letter.prepared = prepare(kind, record.data, config)
+            letter.warnings = [w.with_location(record.rows[0], None) for w in letter.prepared.warnings]
+        except InvalidInput as exc:
+            letter.problems += [_locate(p, record) for p in exc.problems]
+    file_problems = [p for p in result.problems if p.row is None or p.severity != "error"]
+    return Plan(kind, letters, file_problems, result.encoding)

@@ -1,0 +1,56 @@
+"""What a batch leaves beside its letters: the manifest and the error report.
+
+Both are written atomically, CSV in UTF-8 with BOM so Excel on Chinese
+Windows opens them, and protected against formula injection.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from ..files import write_atomic
+from ..models import Problem
+from ..register import safe_text
+from .run import BatchResult
+
+MANIFEST_FIELDS = ("rows", "customer", "status", "number", "file", "message", "source_key")
+STATUS_NAMES = {"issued": "已签发", "kept": "已存在（保留）", "invalid": "数据有误", "failed": "失败", "planned": "将签发"}
+
+
+def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([[safe_text(str(v)) for v in row] for row in rows])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def manifest_rows(result: BatchResult) -> list[dict[str, str]]:
+    rows = []
+    for r in result.results:
+        customer = r.letter.prepared.customer if r.letter.prepared else r.letter.record.data.get("recipient", {}).get("name", "")
+        rows.append({
+            "rows": r.letter.rows, "customer": customer, "status": r.status, "number": r.number,
+            "file": Path(r.path).name if r.path else "", "message": r.message, "source_key": r.letter.record.source_key,
+        })
+    return rows
+
+
+def write_manifest(result: BatchResult, out_dir: Path) -> tuple[Path, Path]:
+    """``manifest.csv`` and ``manifest.json``: each input row to its number, file and status."""
+    rows = manifest_rows(result)
+    csv_path, json_path = out_dir / "manifest.csv", out_dir / "manifest.json"
+    header = ["行号", "客户", "状态", "文号", "文件", "说明", "来源键"]
+    write_atomic(csv_path, _csv_bytes(header, [[row[f] if f != "status" else STATUS_NAMES[row[f]] for f in MANIFEST_FIELDS] for row in rows]))
+    body = {"batch_id": result.batch_id, "kind": result.kind, "letters": rows}
+    write_atomic(json_path, json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"))
+    return csv_path, json_path
+
+
+def write_error_report(problems: list[Problem], path: Path) -> Path:
+    """One line per problem: row, column, value, message."""
+    rows = [[p.row or "", p.column or p.label, "" if p.value is None else str(p.value), p.message] for p in problems]
+    write_atomic(path, _csv_bytes(["行号", "列", "当前值", "问题"], rows))
+    return path

@@ -1,0 +1,185 @@
+"""Running a batch: validate everything, then number, render and register in order.
+
+Numbers are reserved in input order, a chunk at a time, in one transaction
+per chunk; each chunk's letters render in parallel (``jobs`` processes) and
+are then marked issued together.  An interrupted batch leaves reserved
+entries whose files either exist (completed on the next run) or not (voided
+on the next run); re-running the same command keeps every letter already
+issued for the same input rows (recognised by their source key).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from ..config import Config
+from ..errors import InvalidInput, TemplateError
+from ..issuing import PLACEHOLDER_NUMBER, output_name, recover, reserve_spec
+from ..letters import render_context, template_for
+from ..models import Problem
+from ..register import ISSUED, Register
+from .plan import Plan, PlannedLetter, plan_batch
+from .work import Done, Job, init_worker, run_job
+
+CHUNK = 200
+
+
+@dataclass
+class LetterResult:
+    """What happened to one input record."""
+
+    letter: PlannedLetter
+    status: str  # issued | kept | invalid | failed | planned
+    number: str = ""
+    path: str = ""
+    message: str = ""
+    seq: int = 0
+
+    @property
+    def number_sort(self) -> tuple:
+        """Register order: by number sequence, not by text."""
+        return (self.number.split("〔")[0], self.seq, self.number)
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    kind: str
+    results: list[LetterResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    recovered: int = 0
+    dry_run: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.count("failed") == 0
+
+
+def new_batch_id() -> str:
+    return datetime.now().strftime("B%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def _kept(register: Register, kind: str, letter: PlannedLetter) -> LetterResult | None:
+    entry = register.find_by_source_key(kind, letter.record.source_key)
+    if entry is None or entry.status != ISSUED:
+        return None
+    return LetterResult(letter, "kept", entry.number, entry.output_path or "", "此前已签发，保留原文号与文件", entry.seq)
+
+
+def run_batch(
+    kind: str,
+    source: Path,
+    config: Config,
+    out_dir: Path,
+    *,
+    sheet: str | None = None,
+    group_by: str | None = None,
+    jobs: int | None = None,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    register: Register | None = None,
+) -> BatchResult:
+    """Validate every row of ``source``, then issue its letters into ``out_dir``.
+
+    With invalid rows and not ``skip_invalid``, :class:`InvalidInput` is raised
+    before anything is numbered or written.
+    """
+    out_dir = Path(out_dir).resolve()
+    plan = plan_batch(kind, source, config, sheet=sheet, group_by=group_by)
+    result = BatchResult(new_batch_id(), kind, dry_run=dry_run)
+    result.problems = plan.problems
+    result.warnings = [p for p in plan.file_problems if p.severity == "warning"]
+    for letter in plan.letters:
+        result.warnings += letter.warnings
+    if result.problems and not skip_invalid:
+        raise InvalidInput(result.problems, source=str(source))
+    template = template_for(config, kind)
+    own_register = register is None
+    register = register or Register(config.register_url)
+    try:
+        pending: list[PlannedLetter] = []
+        for letter in plan.letters:
+            if not letter.ok:
+                result.results.append(LetterResult(letter, "invalid", message="；".join(str(p) for p in letter.problems)))
+                continue
+            kept = _kept(register, kind, letter)
+            if kept:
+                result.results.append(kept)
+            else:
+                pending.append(letter)
+        if pending:
+            # a template that cannot render this data must fail before numbers are taken
+            render_context(template, pending[0].prepared.context, PLACEHOLDER_NUMBER)
+        if dry_run:
+            result.results += [LetterResult(letter, "planned") for letter in pending]
+            return result
+        result.recovered = len(recover(register))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        used = {p.name for p in out_dir.iterdir()}
+        _issue(pending, result, config, register, template, out_dir, used, jobs or os.cpu_count() or 1, progress)
+    finally:
+        if own_register:
+            register.close()
+    order = {id(letter): i for i, letter in enumerate(plan.letters)}
+    result.results.sort(key=lambda r: order[id(r.letter)])
+    return result
+
+
+def _issue(pending, result, config, register, template, out_dir, used, jobs, progress) -> None:
+    pool = None
+    if jobs > 1 and len(pending) > 1:
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker, initargs=(template,))
+    else:
+        init_worker_in_process(template)
+    try:
+        for start in range(0, len(pending), CHUNK):
+            chunk = pending[start:start + CHUNK]
+            specs = [reserve_spec(config, l.prepared, template.name, template.sha256,
+                                  batch_id=result.batch_id, source_key=l.record.source_key) for l in chunk]
+            entries = register.reserve_many(specs)
+            seqs = {e.number: e.seq for e in entries}
+            jobs_ = []
+            for i, (letter, entry) in enumerate(zip(chunk, entries)):
+                name = output_name(config, letter.prepared, entry.number, entry.seq, used)
+                jobs_.append(Job(i, entry.number, str(out_dir / name), letter.prepared.context))
+            register.plan_outputs([(j.number, j.path) for j in jobs_])
+            done = pool.map(run_job, jobs_, chunksize=max(1, len(jobs_) // (jobs * 4) or 1)) if pool else [run_job(j) for j in jobs_]
+            _settle(done, chunk, result, register, seqs)
+            if progress:
+                progress(len(chunk))
+    except BaseException:
+        if pool:
+            pool.terminate()
+            pool = None
+        raise
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+
+
+def init_worker_in_process(template) -> None:
+    from . import work
+
+    work._template = template
+
+
+def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, register: Register, seqs: dict[str, int]) -> None:
+    register.mark_issued_many([(d.number, d.path, d.sha256) for d in done if d.error is None])
+    for d in done:
+        letter = chunk[d.index]
+        if d.error is None:
+            result.results.append(LetterResult(letter, "issued", d.number, d.path, seq=seqs[d.number]))
+        else:
+            register.mark_void(d.number, f"签发失败：{d.error}")
+            result.results.append(LetterResult(letter, "failed", d.number, "", d.error, seqs[d.number]))

@@ -1,0 +1,90 @@
+"""``lettergen batch``: every row of a CSV / Excel sheet to a numbered, registered letter."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..batch import combine_docx, run_batch, write_error_report, write_manifest
+from ..batch.report import STATUS_NAMES
+from ..errors import BatchFailed, InvalidInput
+from .options import cli, kind_argument, pass_app
+
+
+@cli.command("batch")
+@kind_argument
+@click.argument("source", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the letters (default: [output] dir of the settings).")
+@click.option("--sheet", help="Excel sheet name (default: the first sheet).")
+@click.option("--group-by", help="Column (header or field path) whose equal values make one letter, e.g. 客户名称; default per kind.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: number of cores).")
+@click.option("--skip-invalid", is_flag=True, help="Generate the valid rows and report the rest (default: nothing is generated if any row is invalid).")
+@click.option("--dry-run", is_flag=True, help="Validate and show what would be issued; consumes no number, writes no letter.")
+@click.option("--combine", "combine_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write one combined .docx of the batch for printing (each letter on a new page).")
+@click.option("--pdf", is_flag=True, help="Also convert every letter to PDF with LibreOffice.")
+@click.option("--combine-pdf", "combine_pdf", type=click.Path(dir_okay=False, path_type=Path), help="With --pdf: one combined PDF in register order.")
+@pass_app
+def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, dry_run, combine_path, pdf, combine_pdf):
+    """Generate KIND letters (信函) for every row of INPUT (.csv or .xlsx).
+
+    Columns may be headed by field names or their Chinese labels (客户名称,
+    发票或合同号, 金额 …).  Every row is validated first; the letters are then
+    numbered in input order, rendered in parallel and registered.  Running the
+    same command again after an interruption keeps the letters already issued
+    and issues the rest.  Exit code 2 if any row is invalid.
+    """
+    config = app.config
+    out_dir = out_dir or config.output_dir
+    tty = sys.stderr.isatty()
+    bar = None
+    try:
+        if tty and not dry_run:
+            bar = click.progressbar(length=0, label="签发中", file=sys.stderr)
+        result = run_batch(
+            kind, source, config, out_dir, sheet=sheet, group_by=group_by, jobs=jobs,
+            skip_invalid=skip_invalid, dry_run=dry_run, progress=(bar.update if bar else None),
+        )
+    except InvalidInput as exc:
+        report = write_error_report(exc.problems, out_dir / "errors.csv")
+        raise InvalidInput(exc.problems, source=f"{source}（未生成任何信函，也未占用文号；错误报告：{report}）") from None
+    finally:
+        if bar is not None:
+            bar.render_finish()
+    for warning in result.warnings:
+        click.echo(f"提示：{warning}", err=True)
+    if dry_run:
+        for r in result.results:
+            click.echo(f"第{r.letter.rows}行  {STATUS_NAMES[r.status]}  {r.number or ''}  {r.letter.prepared.customer if r.letter.prepared else ''}")
+        click.echo(f"试运行：将签发 {result.count('planned')} 封，保留 {result.count('kept')} 封，数据有误 {len(result.problems)} 处；未占用文号。")
+        return
+    csv_path, _ = write_manifest(result, out_dir)
+    report = write_error_report(result.problems, out_dir / "errors.csv") if result.problems else None
+    written = [Path(r.path) for r in result.results if r.status in ("issued", "kept") and r.path]
+    if combine_path and written:
+        combine_docx(written, combine_path)
+        click.echo(f"合并文档：{combine_path}")
+    if pdf:
+        from ..pdfs import convert_issued
+        from ..register import Register
+
+        in_order = sorted((r for r in result.results if r.status in ("issued", "kept") and r.path), key=lambda r: r.number_sort)
+        with Register(config.register_url) as register:
+            failures = convert_issued(register, [(r.number, r.path) for r in in_order], merge_to=combine_pdf)
+        for number, reason in failures:
+            click.echo(f"PDF 失败：{number}：{reason}", err=True)
+        if combine_pdf:
+            click.echo(f"合并 PDF：{combine_pdf}")
+    for r in result.results:
+        if r.status == "failed":
+            click.echo(f"失败：第{r.letter.rows}行 {r.number}：{r.message}", err=True)
+    click.echo(
+        f"{kind}：签发 {result.count('issued')} 封，保留此前已签发 {result.count('kept')} 封，"
+        f"数据有误 {result.count('invalid')} 条，失败 {result.count('failed')} 封"
+        + (f"，收回中断的文号 {result.recovered} 个" if result.recovered else "")
+        + f"。清单：{csv_path}"
+    )
+    if result.problems:
+        raise InvalidInput(result.problems, source=f"{source}（有误的行未生成；错误报告：{report}）")
+    if result.count("failed"):
+        raise BatchFailed(f"{result.count('failed')} 封信函生成失败，其文号已作废并注明原因（见上）")

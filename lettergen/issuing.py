@@ -1,0 +1,140 @@
+"""Issuing letters: a number from the register, the file written, the entry completed.
+
+Order of events for every letter, so that bad input never consumes a number
+and a failure after reservation is recorded, not skipped:
+
+1. validate and compute (:func:`lettergen.letters.prepare`): errors here
+   consume nothing;
+2. render once with a placeholder number, so template errors also consume
+   nothing;
+3. reserve the number (committed, status ``reserved``), record where the file
+   will go;
+4. render with the number, write to a temporary name, rename;
+5. mark the entry issued with the file's hash.  If 4 or 5 fails the number is
+   voided with the reason; if the process dies, the next run completes the
+   entry when its file is there, or voids it (:func:`recover`).
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import jsondata
+from .config import Config
+from .errors import ConfigError, RegisterError
+from .files import sha256_file, write_atomic
+from .letters import Prepared, prepare, render_context, template_for
+from .numbering import numbering_for
+from .register import Entry, Register
+from .sources import safe_filename
+
+PLACEHOLDER_NUMBER = "〔文号〕"
+FILENAME_FIELDS = ("number", "customer", "kind", "kind_name", "date", "seq")
+
+
+@dataclass
+class Issued:
+    """One issued letter: its register entry, file and any warnings."""
+
+    entry: Entry
+    path: Path
+    prepared: Prepared
+
+
+def open_register(config: Config) -> Register:
+    return Register(config.register_url)
+
+
+def output_name(config: Config, prepared: Prepared, number: str, seq: int, used: set[str]) -> str:
+    """The file name from ``[output] filename``, made safe and unique within ``used``."""
+    pattern = config.filename_pattern
+    names = {n for _, n, _, _ in string.Formatter().parse(pattern) if n}
+    unknown = names - set(FILENAME_FIELDS)
+    if unknown:
+        raise ConfigError(f"文件名格式「{pattern}」含有未知占位符：{'、'.join(sorted(unknown))}；可用：{'、'.join(FILENAME_FIELDS)}")
+    text = pattern.format(
+        number=number, customer=prepared.customer, kind=prepared.kind.kind, kind_name=prepared.kind.name,
+        date=prepared.letter_date.isoformat(), seq=seq,
+    )
+    return safe_filename(text, used=used)
+
+
+def reserve_spec(config: Config, prepared: Prepared, template_name: str, template_hash: str, **extra: Any) -> dict[str, Any]:
+    """What :meth:`Register.reserve` takes for ``prepared``."""
+    key, make_number = numbering_for(config, prepared.kind.kind, prepared.letter_date.year)
+    return dict(
+        kind=prepared.kind.kind,
+        sequence_key=key,
+        year=prepared.letter_date.year,
+        make_number=make_number,
+        letter_date=prepared.letter_date,
+        customer=prepared.customer,
+        subject=prepared.subject,
+        data={"input": jsondata.encode(prepared.document), "context": jsondata.encode(prepared.context)},
+        template_name=template_name,
+        template_hash=template_hash,
+        issued_by=config.issued_by,
+        **extra,
+    )
+
+
+def recover(register: Register) -> list[Entry]:
+    """Settle reservations left by dead processes: completed if their file was written, else voided."""
+
+    def complete(entry: Entry) -> tuple[str, str] | None:
+        if entry.output_path and Path(entry.output_path).is_file():
+            return entry.output_path, sha256_file(entry.output_path)
+        return None
+
+    return register.recover_stale(complete=complete)
+
+
+def issue(
+    kind: str,
+    data: dict[str, Any],
+    config: Config,
+    register: Register,
+    *,
+    output: Path | None = None,
+    supersedes: str | None = None,
+    corrects: dict | None = None,
+) -> Issued:
+    """Validate, number, render, write and register one letter.
+
+    ``corrects`` (number, letter_date, title of an earlier letter) makes the
+    letter state that it corrects that one.
+    """
+    prepared = prepare(kind, data, config)
+    if corrects:
+        prepared.context["corrects"] = corrects
+    template = template_for(config, kind)
+    render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
+    recover(register)
+    spec = reserve_spec(config, prepared, template.name, template.sha256, supersedes=supersedes)
+    with register.issuing(**spec) as entry:
+        if output is None:
+            used = {p.name for p in config.output_dir.glob("*")} if config.output_dir.is_dir() else set()
+            output = config.output_dir.resolve() / output_name(config, prepared, entry.number, entry.seq, used)
+        register.plan_outputs([(entry.number, str(output))])
+        digest = write_atomic(output, render_context(template, prepared.context, entry.number))
+        entry = register.mark_issued(entry.number, output_path=str(output), file_hash=digest)
+    return Issued(entry, Path(output), prepared)
+
+
+def regenerate(entry: Entry, config: Config) -> bytes:
+    """The letter of ``entry`` rendered again from its stored data.
+
+    Raises :class:`RegisterError` when the template changed since it was issued
+    (the file would differ).
+    """
+    template = template_for(config, entry.kind)
+    if template.sha256 != entry.template_hash:
+        raise RegisterError(
+            f"文号 {entry.number} 签发时所用模板（{entry.template_name}，校验值 {entry.template_hash[:12]}…）"
+            f"已被修改（当前 {template.sha256[:12]}…），无法重新生成完全相同的文件；"
+            "如需按新模板出具，请使用 register correct 订正"
+        )
+    context = jsondata.decode(entry.data["context"])
+    return render_context(template, context, entry.number)
