@@ -19,7 +19,8 @@ A4_TWIPS = (11906, 16838)
 
 # name -> (basedOn name, overrides).  Overrides keys: jc, indent ("chars2" |
 # "none"), bold, font ("title" | None), size ("title" | None), before/after
-# (in lines of the profile), contextual.
+# (in lines of the profile), contextual, keep_next (closing, signature and date
+# stay on one page).
 STYLE_SPECS: dict[str, tuple[str, dict]] = {
     "LG Plain": ("Normal", {"jc": "left", "indent": "none"}),
     "LG Body": ("LG Plain", {"indent": "chars2"}),
@@ -27,10 +28,10 @@ STYLE_SPECS: dict[str, tuple[str, dict]] = {
     "LG Number": ("LG Plain", {"jc": "right", "after": 1}),
     "LG Title": ("LG Plain", {"jc": "center", "font": "title", "size": "title", "after": 1}),
     "LG Salutation": ("LG Plain", {}),
-    "LG Closing": ("LG Body", {}),
-    "LG Regards": ("LG Plain", {}),
+    "LG Closing": ("LG Body", {"keep_next": True}),
+    "LG Regards": ("LG Plain", {"keep_next": True}),
     "LG Attachment": ("LG Body", {}),
-    "LG Signature": ("LG Plain", {"jc": "right", "before": 2, "contextual": True}),
+    "LG Signature": ("LG Plain", {"jc": "right", "before": 2, "contextual": True, "keep_next": True}),
     "LG Date": ("LG Plain", {"jc": "right"}),
     "LG Table Text": ("LG Plain", {}),
     "LG Table Header": ("LG Table Text", {"jc": "center", "bold": True}),
@@ -83,15 +84,17 @@ def _spacing(profile: Profile, before: float = 0, after: float = 0):
 
 
 def _ppr(profile: Profile, spec: dict):
-    ppr = OxmlElement("w:pPr")
-    if spec.get("contextual"):
-        ppr.append(_el("w:contextualSpacing"))
+    ppr = OxmlElement("w:pPr")  # children in the schema's order
+    if spec.get("keep_next"):
+        ppr.append(_el("w:keepNext"))
     if "before" in spec or "after" in spec:
         ppr.append(_spacing(profile, spec.get("before", 0), spec.get("after", 0)))
     if spec.get("indent") == "chars2":
         ppr.append(_el("w:ind", firstLineChars=200, firstLine=profile.first_line_twips))
     elif spec.get("indent") == "none":
         ppr.append(_el("w:ind", firstLineChars=0, firstLine=0, left=0, right=0))
+    if spec.get("contextual"):
+        ppr.append(_el("w:contextualSpacing"))
     if "jc" in spec:
         ppr.append(_el("w:jc", val=spec["jc"]))
     return ppr

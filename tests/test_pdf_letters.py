@@ -1,0 +1,78 @@
+"""Every kind's letter as a PDF: Song-style body face, extractable text, layout positions."""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+
+import pdfplumber
+import pytest
+from docx import Document
+
+from lettergen import api
+from lettergen.convert import find_soffice
+from lettergen.files import sha256_file
+from lettergen.register import Register
+
+from .conftest import KINDS
+
+pytestmark = pytest.mark.libreoffice
+
+
+@pytest.fixture(scope="module", autouse=True)
+def need_soffice():
+    if find_soffice() is None:
+        if os.environ.get("CI"):
+            pytest.fail("soffice not found, but CI is set: LibreOffice is required there")
+        pytest.skip("LibreOffice (soffice) not installed: apt-get install libreoffice-writer-nogui python3-uno")
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _line_chars(page, text: str) -> list[dict]:
+    chars = [c for c in page.chars if not c["text"].isspace()]
+    joined = "".join(c["text"] for c in chars)
+    start = joined.find(text)
+    assert start >= 0, f"{text!r} not on page"
+    return chars[start:start + len(text)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_letter_pdf(kind, project_config, sample_data, tmp_path):
+    issued = api.issue_letter(kind, sample_data(kind), config=project_config, pdf=True)
+    pdf = issued.path.with_suffix(".pdf")
+    with Register(project_config.register_url) as reg:
+        entry = reg.get(issued.entry.number)
+    assert entry.pdf_path == str(pdf) and entry.pdf_hash == sha256_file(pdf)
+
+    doc = Document(str(issued.path))
+    paragraphs = [p.text for p in doc.paragraphs if p.text.strip()]
+    title, date_text = paragraphs[1], paragraphs[-1]
+    body = next(p.text for p in doc.paragraphs if p.style.name == "LG Body" and len(p.text) > 20)
+    with pdfplumber.open(pdf) as document:
+        text = _squash("".join(page.extract_text() for page in document.pages))
+        first, last = document.pages[0], document.pages[-1]
+        # the text is extractable and is the letter's text
+        for paragraph in (paragraphs[0], title, body, date_text):
+            assert _squash(paragraph) in text
+        # body in a Song-style serif face, not the sans fallback
+        body_fonts = {c["fontname"] for c in _line_chars(first, _squash(body)[:12]) if not c["text"].isascii()}
+        assert body_fonts and all("NotoSerifCJK" in f for f in body_fonts), body_fonts
+        # the title is centred on the text block (A4, symmetric margins in the song profile)
+        t = _line_chars(first, _squash(title))
+        assert abs((t[0]["x0"] + t[-1]["x1"]) / 2 - first.width / 2) < 3
+        assert t[0]["size"] > _line_chars(first, _squash(body)[:4])[0]["size"]
+        # the date sits at the right margin, below the signature
+        d = _line_chars(last, _squash(date_text))
+        right_margin = 3.17 / 2.54 * 72
+        assert abs(d[-1]["x1"] - (last.width - right_margin)) < 3
+        s = _line_chars(last, "客户服务部经理：王敏")
+        assert d[0]["top"] > s[0]["top"]
+    png = tmp_path / "page1"
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png)], check=True)
+    from PIL import Image
+
+    with Image.open(png.with_suffix(".png")) as image:
+        assert sum(image.convert("L").histogram()[:128]) > 500
