@@ -60,6 +60,13 @@ def _after_sales(doc: dict, config: Config, calendar: WorkCalendar) -> None:
         return_days=config.policy_int("return_days"),
     )
     doc["outcome"] = outcome(doc, policy).as_dict()
+    doc.setdefault("subject", AFTER_SALES_SUBJECTS[doc["service_type"]])
+
+
+AFTER_SALES_SUBJECTS = {
+    "repair": "产品维修服务", "return": "退货申请处理结果", "exchange": "换货申请处理结果",
+    "cancellation": "订单取消申请处理结果", "thanks": "感谢惠顾",
+}
 
 
 def _sales_letter(doc: dict, config: Config, calendar: WorkCalendar) -> None:
@@ -85,10 +92,10 @@ def enrich(kind: KindSchema, document: dict, config: Config, calendar: WorkCalen
 
     doc = copy.deepcopy(document)
     _choice_names(kind.rules, doc)
-    subject = doc.get("subject") or kind.name
-    doc.setdefault("title", f"关于{subject}的{kind.title_suffix}")
     doc.setdefault("attachments", [])
     enricher = ENRICHERS.get(kind.kind)
     if enricher:
         enricher(doc, config, calendar)
+    subject = doc.get("subject") or kind.name
+    doc.setdefault("title", f"关于{subject}的{kind.title_suffix}")
     return doc

@@ -84,17 +84,20 @@ def plan_batch(kind_name: str, path: Path, config: Config, *, sheet: str | None 
     for record in result.records:
         letter = PlannedLetter(record)
         letters.append(letter)
-        if bad_rows.intersection(record.rows):
+        if bad_rows.intersection(record.rows):  # still validated below: every problem at once
             letter.problems += [p for p in result.problems if p.row in record.rows and p.severity == "error"]
-            continue
         if record.source_key in seen_keys:
             letter.problems.append(Problem("", "整行", f"与第{seen_keys[record.source_key]}行的内容相同，不会重复生成", row=record.rows[0]))
             continue
         seen_keys[record.source_key] = letter.rows
         try:
-            letter.prepared = prepare(kind, record.data, config)
-            letter.warnings = [w.with_location(record.rows[0], None) for w in letter.prepared.warnings]
+            prepared = prepare(kind, record.data, config)
+            letter.warnings = [w.with_location(record.rows[0], None) for w in prepared.warnings]
+            if not letter.problems:
+                letter.prepared = prepared
         except InvalidInput as exc:
             letter.problems += [_locate(p, record) for p in exc.problems]
-    file_problems = [p for p in result.problems if p.row is None or p.severity != "error"]
+    # Problems not on a record's rows (header row, ignored duplicate rows) concern the whole file.
+    record_rows = {row for record in result.records for row in record.rows}
+    file_problems = [p for p in result.problems if p.row not in record_rows or p.severity != "error"]
     return Plan(kind, letters, file_problems, result.encoding)

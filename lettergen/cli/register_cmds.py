@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from .. import jsondata
 from ..errors import CheckFailed
 from ..register import STATUSES, Entry, Register
 from .options import cli, pass_app
@@ -125,8 +126,9 @@ def show_cmd(app, number: str) -> None:
         text = _show_value(value)
         if text:
             click.echo(f"{_pad(label, width)}{text}")
-    click.echo("数据：")
-    click.echo(json.dumps(entry.data, ensure_ascii=False, indent=2))
+    click.echo("输入数据：")
+    shown = jsondata.plain(jsondata.decode(entry.data.get("input", entry.data)))
+    click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
 
 
 @register_group.command("void")

@@ -57,7 +57,8 @@ def build_cmd(app, profile_name: str) -> None:
 @click.option("--profile", "profile_name", type=click.Choice(PROFILES), default=None,
               help="Check page and type sizes against this profile (default: generic house-style bounds).")
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
-def check_cmd(files: tuple[Path, ...], profile_name: str | None, strict: bool) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also show informational notes.")
+def check_cmd(files: tuple[Path, ...], profile_name: str | None, strict: bool, verbose: bool) -> None:
     """Check .docx letters against the house style; exit 1 on any failure."""
     profile = load_profile(profile_name) if profile_name else None
     failed, all_findings = [], []
@@ -65,7 +66,8 @@ def check_cmd(files: tuple[Path, ...], profile_name: str | None, strict: bool) -
         findings = [f for check in LETTER_CHECKS for f in check(path, profile)]
         all_findings += findings
         for finding in findings:
-            click.echo(f"{path}：{finding}")
+            if verbose or getattr(finding, "severity", "error") != "info":
+                click.echo(f"{path}：{finding}")
         if any(f.is_failure(strict) for f in findings):
             failed.append(path)
         else:
