@@ -55,13 +55,14 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _merge(base: dict, over: dict) -> dict:
+def deep_merge(base: dict, over: dict) -> dict:
+    """A copy of ``base`` with ``over`` merged in, nested dicts key by key."""
     out = copy.deepcopy(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
-            out[key] = value
+            out[key] = copy.deepcopy(value)
     return out
 
 
@@ -149,4 +150,4 @@ def load_config(path: str | os.PathLike | None = None, *, cwd: str | os.PathLike
         raise ConfigError(f"找不到配置文件 {file}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"配置文件 {file} 格式错误：{exc}") from None
-    return Config(_merge(DEFAULTS, raw), file.resolve().parent, file.resolve())
+    return Config(deep_merge(DEFAULTS, raw), file.resolve().parent, file.resolve())

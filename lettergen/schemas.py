@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import yaml
 
+from .config import deep_merge
 from .errors import ConfigError, UnknownKind
 
 COMMON_FILE = "_common.yaml"
@@ -169,16 +170,6 @@ def _json_dict(schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _deep_merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def _resolve_uses(rule: Any, definitions: dict[str, Any], source: Path, seen: tuple = ()) -> Any:
     """Expand ``use: NAME`` references recursively (the local keys win)."""
     if isinstance(rule, list):
@@ -193,7 +184,7 @@ def _resolve_uses(rule: Any, definitions: dict[str, Any], source: Path, seen: tu
         if name in seen:
             raise ConfigError(f"{source}：共享定义「{name}」循环引用")
         base = _resolve_uses(definitions[name], definitions, source, seen + (name,))
-        rule = _deep_merge(base, rule)
+        rule = deep_merge(base, rule)
     return {k: (_resolve_uses(v, definitions, source, seen) if k in ("schema",) or isinstance(v, dict) and k not in ("meta", "default", "required_if") else v) for k, v in rule.items()}
 
 
@@ -216,7 +207,7 @@ def _load_cached(schemas_dir: str, kind: str, mtimes: tuple) -> KindSchema:
     own = _read_yaml(path)
     definitions = dict(common.get("definitions") or {})
     definitions.update(own.get("definitions") or {})
-    merged = _deep_merge(common.get("fields") or {}, own.get("fields") or {})
+    merged = deep_merge(common.get("fields") or {}, own.get("fields") or {})
     rules = {name: _resolve_uses(rule, definitions, path) for name, rule in merged.items()}
     return KindSchema(
         kind=own.get("kind", kind),

@@ -22,7 +22,7 @@ from ..errors import InvalidInput, TemplateError
 from ..issuing import PLACEHOLDER_NUMBER, output_name, recover, reserve_spec
 from ..letters import render_context, template_for
 from ..models import Problem
-from ..register import ISSUED, Register
+from ..register import ISSUED, RESERVED, Register
 from .plan import Plan, PlannedLetter, plan_batch
 from .work import Done, Job, init_worker, run_job
 
@@ -107,6 +107,11 @@ def run_batch(
     own_register = register is None
     register = register or Register(config.register_url)
     try:
+        if not dry_run:
+            # before looking for kept letters: a letter whose file was written by an
+            # interrupted run is completed here and then kept, not issued twice
+            result.recovered = len(recover(register))
+            _remove_stale_parts(register, out_dir)
         pending: list[PlannedLetter] = []
         for letter in plan.letters:
             if not letter.ok:
@@ -123,7 +128,6 @@ def run_batch(
         if dry_run:
             result.results += [LetterResult(letter, "planned") for letter in pending]
             return result
-        result.recovered = len(recover(register))
         out_dir.mkdir(parents=True, exist_ok=True)
         used = {p.name for p in out_dir.iterdir()}
         _issue(pending, result, config, register, template, out_dir, used, jobs or os.cpu_count() or 1, progress)
@@ -133,6 +137,13 @@ def run_batch(
     order = {id(letter): i for i, letter in enumerate(plan.letters)}
     result.results.sort(key=lambda r: order[id(r.letter)])
     return result
+
+
+def _remove_stale_parts(register: Register, out_dir: Path) -> None:
+    """Delete temporary files of writers killed mid-write, when no letter is being issued."""
+    if out_dir.is_dir() and not register.list(status=RESERVED):
+        for part in out_dir.glob(".~*.part"):
+            part.unlink(missing_ok=True)
 
 
 def _issue(pending, result, config, register, template, out_dir, used, jobs, progress) -> None:
