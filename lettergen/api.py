@@ -125,17 +125,20 @@ def render_to_file(kind: str, data: dict[str, Any], output: str | Path, *, numbe
 # --- issuing through the register ---------------------------------------------
 
 def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None = None, config: Config | None = None,
-                 pdf: bool = False, supersedes: str | None = None, corrects: dict | None = None) -> "Issued":
+                 pdf: bool = False, supersedes: str | None = None, corrects: dict | None = None,
+                 strict: bool = False) -> "Issued":
     """Validate, take the next number from the register, write and register one letter.
 
-    Invalid data raises :class:`InvalidInput` and consumes no number.
+    Invalid data raises :class:`InvalidInput` and consumes no number; so does a
+    wording / time-limit finding with ``strict`` (:class:`CheckFailed`).
+    Otherwise those findings are returned as warnings in ``Issued.findings``.
     """
     from .issuing import issue, open_register
 
     cfg = _config(config)
     with open_register(cfg) as register:
         issued = issue(kind, data, cfg, register, output=Path(output).resolve() if output else None,
-                       supersedes=supersedes, corrects=corrects)
+                       supersedes=supersedes, corrects=corrects, strict=strict)
         if pdf:
             from .errors import ConversionError
             from .pdfs import convert_issued

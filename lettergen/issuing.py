@@ -17,13 +17,13 @@ and a failure after reservation is recorded, not skipped:
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import jsondata
 from .config import Config
-from .errors import ConfigError, RegisterError
+from .errors import CheckFailed, ConfigError, RegisterError
 from .files import sha256_file, write_atomic
 from .letters import Prepared, prepare, render_context, template_for
 from .numbering import numbering_for
@@ -36,11 +36,27 @@ FILENAME_FIELDS = ("number", "customer", "kind", "kind_name", "date", "seq")
 
 @dataclass
 class Issued:
-    """One issued letter: its register entry, file and any warnings."""
+    """One issued letter: its register entry, file and the quality findings (warnings)."""
 
     entry: Entry
     path: Path
     prepared: Prepared
+    findings: list = field(default_factory=list)
+
+
+def quality_gate(prepared: Prepared, docx: bytes, config: Config, *, strict: bool) -> list:
+    """Wording, tone and time-limit findings of a rendered letter.
+
+    With ``strict``, warnings are failures: :class:`CheckFailed` is raised (the
+    caller has not taken a number yet).
+    """
+    from .quality import check_letter_quality
+
+    findings = check_letter_quality(prepared.kind.kind, prepared.context, docx, config, strict=strict)
+    failures = [f for f in findings if f.severity == "error"]
+    if failures:
+        raise CheckFailed("信函未通过措辞与时限检查（未占用文号）：\n" + "\n".join(f"  - {f}" for f in failures), failures)
+    return [f for f in findings if f.severity == "warning"]
 
 
 def open_register(config: Config) -> Register:
@@ -100,6 +116,7 @@ def issue(
     output: Path | None = None,
     supersedes: str | None = None,
     corrects: dict | None = None,
+    strict: bool = False,
 ) -> Issued:
     """Validate, number, render, write and register one letter.
 
@@ -110,7 +127,8 @@ def issue(
     if corrects:
         prepared.context["corrects"] = corrects
     template = template_for(config, kind)
-    render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
+    trial = render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
+    findings = quality_gate(prepared, trial, config, strict=strict)
     recover(register)
     spec = reserve_spec(config, prepared, template.name, template.sha256, supersedes=supersedes)
     with register.issuing(**spec) as entry:
@@ -120,7 +138,7 @@ def issue(
         register.plan_outputs([(entry.number, str(output))])
         digest = write_atomic(output, render_context(template, prepared.context, entry.number))
         entry = register.mark_issued(entry.number, output_path=str(output), file_hash=digest)
-    return Issued(entry, Path(output), prepared)
+    return Issued(entry, Path(output), prepared, findings)
 
 
 def regenerate(entry: Entry, config: Config) -> bytes:

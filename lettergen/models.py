@@ -65,3 +65,13 @@ class RenderedLetter:
     template_name: str
     template_hash: str
     warnings: list[Problem] = field(default_factory=list)
+
+
+def value_at(mapping: Any, dotted: str) -> Any:
+    """The value at a dotted path (``follow_up.by``) of nested dicts, or None."""
+    value = mapping
+    for step in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(step)
+    return value

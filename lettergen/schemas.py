@@ -47,6 +47,7 @@ class KindSchema:
     computed: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
     batch: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def fields(self) -> list[FieldInfo]:
         """Every field (leaves and containers), depth first, in schema order."""

@@ -15,8 +15,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cerberus import TypeDefinition, Validator
+from cerberus.schema import DefinitionSchema
 
-from .models import Problem
+from .models import Problem, value_at
 from .schemas import KindSchema
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
@@ -125,15 +126,6 @@ def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
     return a, b
 
 
-def _lookup(document: dict, dotted: str) -> Any:
-    value: Any = document
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 class LetterValidator(Validator):
     """Cerberus with decimals, Chinese-friendly coercers and cross-field rules."""
 
@@ -196,7 +188,7 @@ class LetterValidator(Validator):
 
     def _compare(self, other: str, field: str, value: Any, *, strict: bool) -> None:
         scope = self.root_document if "." in other or other not in (self.document or {}) else self.document
-        target = _lookup(scope, other)
+        target = value_at(scope, other)
         pair = _comparable(value, target)
         if pair is None:
             return
@@ -207,6 +199,36 @@ class LetterValidator(Validator):
             self._error(field, f"须晚于「{label}」（{theirs}）")
         elif not strict and mine < theirs:
             self._error(field, f"不能早于「{label}」（{theirs}）")
+
+
+class _CheckedSchema(DefinitionSchema):
+    """A root schema Cerberus has already checked once.
+
+    Cerberus 1.3 copies the root schema on every ``validate()`` and re-checks
+    each field of the copy (hashing the whole schema each time), which costs
+    milliseconds per document; in a 10,000-row batch that dominates.  The
+    schema cannot change between documents, so copies skip the re-check.
+    """
+
+    def __init__(self, validator, schema):  # noqa: D107 - no re-validation, see class doc
+        self.validator = validator
+        self.schema = dict(schema)
+
+    def __setitem__(self, key, value):
+        self.schema[key] = value
+
+    def copy(self):
+        return _CheckedSchema(self.validator, self.schema)
+
+
+def _validator_for(kind: KindSchema) -> LetterValidator:
+    """One validator per loaded kind, its schema checked once (see :class:`_CheckedSchema`)."""
+    validator = kind.cache.get("validator")
+    if validator is None:
+        validator = LetterValidator(kind.rules, kind_schema=kind, warnings=[], today=None)
+        validator.schema = _CheckedSchema(validator, validator.schema.schema)
+        kind.cache["validator"] = validator
+    return validator
 
 
 @dataclass
@@ -340,7 +362,8 @@ def validate(kind: KindSchema, data: dict[str, Any], *, today: date | None = Non
         return ValidationResult({}, [Problem("", kind.name, "输入应为一组字段（YAML/JSON 映射）", data)])
     cleaned = _clean(data, {"type": "dict", "schema": kind.rules}, (), kind, problems)
     warnings: list[tuple] = []
-    validator = LetterValidator(kind.rules, kind_schema=kind, warnings=warnings, today=today)
+    validator = _validator_for(kind)
+    validator._config.update(warnings=warnings, today=today)
     validator.validate(cleaned)
     document = validator.document if validator.document is not None else cleaned
     seen = {(p.path, p.message) for p in problems}
@@ -352,7 +375,8 @@ def validate(kind: KindSchema, data: dict[str, Any], *, today: date | None = Non
             problems.append(problem)
     _conditional_required(kind.rules, document, (), kind, problems)
     warned = [Problem(_dotted(p), kind.label_of(p), msg, value, severity="warning") for p, value, msg in warnings]
-    problems.sort(key=_problem_order(kind))
+    if problems:
+        problems.sort(key=_problem_order(kind))
     return ValidationResult(document, problems, warned)
 
 

@@ -27,6 +27,19 @@ def project_config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
+def project_copy(tmp_path: Path, project_config: Config) -> Config:
+    """Schemas, templates and samples copied to tmp_path, with a Config pointing there."""
+    import shutil
+
+    for name in ("schemas", "templates", "samples"):
+        shutil.copytree(PROJECT_DIR / name, tmp_path / name)
+    data = copy.deepcopy(project_config.data)
+    data["paths"] = {"templates": str(tmp_path / "templates" / "letters"),
+                     "schemas": str(tmp_path / "schemas"), "samples": str(tmp_path / "samples")}
+    return Config(data, tmp_path)
+
+
+@pytest.fixture
 def sample_data():
     """Load a bundled sample input by kind."""
     from lettergen.api import load_data

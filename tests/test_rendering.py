@@ -114,15 +114,6 @@ def test_same_input_same_bytes_across_processes(project_config, sample_data, tmp
     assert other != first
 
 
-def _project_copy(tmp_path: Path, project_config: Config) -> Config:
-    for name in ("schemas", "samples"):
-        shutil.copytree(PROJECT_DIR / name, tmp_path / name)
-    shutil.copytree(PROJECT_DIR / "templates", tmp_path / "templates")
-    data = dict(project_config.data)
-    data["paths"] = {"schemas": str(tmp_path / "schemas"), "templates": str(tmp_path / "templates" / "letters"), "samples": str(tmp_path / "samples")}
-    return Config(data, tmp_path, None)
-
-
 def _edit_template(src: Path, dst: Path, old: str, new: str) -> None:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
@@ -133,10 +124,10 @@ def _edit_template(src: Path, dst: Path, old: str, new: str) -> None:
             zout.writestr(info, blob)
 
 
-def test_new_kind_is_a_schema_plus_a_template(tmp_path, project_config):
+def test_new_kind_is_a_schema_plus_a_template(tmp_path, project_copy):
     from lettergen.housestyle import build_template, load_profile
 
-    config = _project_copy(tmp_path, project_config)
+    config = project_copy
     (tmp_path / "schemas" / "thanks_letter.yaml").write_text(yaml.safe_dump({
         "kind": "thanks_letter", "name": "答谢信", "description": "感谢客户", "title_suffix": "信",
         "fields": {"subject": {"default": "感谢惠顾"}, "order_no": {"use": "short_text", "required": True, "meta": {"label": "订单号"}}},
@@ -153,8 +144,8 @@ def test_new_kind_is_a_schema_plus_a_template(tmp_path, project_config):
     assert [f for f in check_letter(docx) if f.severity == "error"] == []
 
 
-def test_template_with_undeclared_variable_fails_clearly(tmp_path, project_config, sample_data):
-    config = _project_copy(tmp_path, project_config)
+def test_template_with_undeclared_variable_fails_clearly(tmp_path, project_copy, sample_data):
+    config = project_copy
     path = tmp_path / "templates" / "letters" / "sales_letter.docx"
     _edit_template(PROJECT_DIR / "templates" / "letters" / "sales_letter.docx", path, "现将我公司的产品与服务介绍如下：", "{{ discount_code }}")
     with pytest.raises(TemplateError) as info:
@@ -162,8 +153,8 @@ def test_template_with_undeclared_variable_fails_clearly(tmp_path, project_confi
     assert "discount_code" in str(info.value) and "sales_letter" in str(info.value)
 
 
-def test_template_cannot_escape_the_sandbox(tmp_path, project_config, sample_data):
-    config = _project_copy(tmp_path, project_config)
+def test_template_cannot_escape_the_sandbox(tmp_path, project_copy, sample_data):
+    config = project_copy
     path = tmp_path / "templates" / "letters" / "sales_letter.docx"
     _edit_template(PROJECT_DIR / "templates" / "letters" / "sales_letter.docx", path, "现将我公司的产品与服务介绍如下：",
                    "{{ number.__class__.__mro__[1].__subclasses__() }}")

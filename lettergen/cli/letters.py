@@ -64,8 +64,9 @@ def validate_cmd(app, kind: str, input_path: Path) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The .docx to write (default: [output] dir and filename pattern of the settings).")
 @click.option("--number", help="Print this document number (文号) instead of taking the next one from the register; the letter is then NOT registered (drafts, previews).")
 @click.option("--pdf", is_flag=True, help="Also write a PDF beside the .docx (LibreOffice) and record it.")
+@click.option("--strict", is_flag=True, help="Refuse the letter (no number used) on wording or time-limit warnings (服务忌语, 时限).")
 @pass_app
-def render_cmd(app, kind: str, input_path: Path, output: Path | None, number: str | None, pdf: bool) -> None:
+def render_cmd(app, kind: str, input_path: Path, output: Path | None, number: str | None, pdf: bool, strict: bool) -> None:
     """Render one KIND letter from INPUT (YAML or JSON) into a .docx.
 
     The document number comes from the register (发文登记簿) and the letter is
@@ -82,8 +83,9 @@ def render_cmd(app, kind: str, input_path: Path, output: Path | None, number: st
         echo_warnings(letter.warnings)
         click.echo(f"{output}  {letter.number}（未登记）")
         return
-    issued = api.issue_letter(kind, data, output=output, config=app.config, pdf=pdf)
+    issued = api.issue_letter(kind, data, output=output, config=app.config, pdf=pdf, strict=strict)
     echo_warnings(issued.prepared.warnings)
+    echo_warnings(issued.findings)
     click.echo(f"{issued.path}  {issued.entry.number}")
     if issued.entry.pdf_path:
         click.echo(f"{issued.entry.pdf_path}")

@@ -1,0 +1,96 @@
+"""Letter text for the wording checks: cheap extraction and normalisation.
+
+Quality checks run per letter in batches of thousands, so the text is read
+straight from ``word/document.xml`` with regular expressions (no python-docx).
+Paragraph indexes count the body's top-level ``w:p`` elements, as
+``python-docx``'s ``Document.paragraphs`` and the layout checker do; text in
+tables (and other nested paragraphs) has ``index=None``.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
+
+_TOKEN = re.compile(
+    r"<w:tbl[ >]|</w:tbl>|<w:txbxContent[ >]|</w:txbxContent>"
+    r"|<w:p(?:\s[^>]*)?/>|<w:p[ >]|</w:p>"
+    r"|<w:t(?:\s[^>]*)?>([^<]*)</w:t>|<w:tab/>|<w:br(?:\s[^>]*)?/>"
+)
+
+# Full-width ASCII and the ideographic space, mapped to their ASCII forms
+# (length-preserving, unlike NFKC, so positions still point into the original).
+WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+WIDTH[0x3000] = 0x20
+WIDTH[0xFFE5] = 0xA5    # ￥ -> ¥
+#: Characters ignored when matching phrases: spaces and punctuation.
+SKIP = re.compile(r"[\s!-/:-@\[-`{-~、。，；：？！…—–·‘’“”「」『』（）《》〈〉【】〔〕〖〗￥¥]+")
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph's text; ``index`` as in ``Document.paragraphs`` or ``None`` (table, text box)."""
+
+    index: int | None
+    text: str
+
+
+def docx_paragraphs(docx: bytes | str | Path) -> list[Paragraph]:
+    """Paragraphs of the main document part, in order (empty ones skipped)."""
+    source = io.BytesIO(docx) if isinstance(docx, (bytes, bytearray)) else docx
+    with zipfile.ZipFile(source) as zf:
+        xml = zf.read("word/document.xml").decode("utf-8")
+    return xml_paragraphs(xml)
+
+
+def xml_paragraphs(xml: str) -> list[Paragraph]:
+    out: list[Paragraph] = []
+    nested = 0          # depth of tables and text boxes
+    top = -1            # index of the current top-level paragraph
+    stack: list[tuple[int | None, list[str]]] = []
+    for m in _TOKEN.finditer(xml):
+        tok = m.group(0)
+        if m.group(1) is not None:
+            if stack:
+                stack[-1][1].append(m.group(1))
+        elif tok.startswith(("<w:tbl", "<w:txbxContent")):
+            nested += 1
+        elif tok.startswith(("</w:tbl", "</w:txbxContent")):
+            nested -= 1
+        elif tok.endswith("/>") and tok.startswith("<w:p"):
+            if not nested and not stack:
+                top += 1
+        elif tok.startswith("<w:p"):
+            index = None
+            if not nested and not stack:
+                top += 1
+                index = top
+            stack.append((index, []))
+        elif tok == "</w:p>":
+            if stack:
+                index, parts = stack.pop()
+                text = unescape("".join(parts)).strip()
+                if text:
+                    out.append(Paragraph(index, text))
+        elif stack:  # tab or line break inside a paragraph
+            stack[-1][1].append(" ")
+    return out
+
+
+def widen(text: str) -> str:
+    """Full-width letters, digits and ASCII punctuation to half-width (same length)."""
+    return text.translate(WIDTH)
+
+
+def compact(text: str) -> str:
+    """Half-width text without spaces and punctuation, for phrase matching."""
+    return SKIP.sub("", widen(text))
+
+
+def excerpt(text: str, start: int, end: int, around: int = 10) -> str:
+    """``text[start:end]`` with up to ``around`` characters either side."""
+    lo, hi = max(start - around, 0), min(end + around, len(text))
+    return ("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else "")
