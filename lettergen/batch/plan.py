@@ -14,12 +14,20 @@ from ..sources import Field, Record, read_records
 
 @dataclass
 class PlannedLetter:
-    """One input record (one or more rows) and, when valid, its prepared letter."""
+    """One input record (one or more rows): valid or not, and what is wrong.
+
+    The prepared letter is not kept (memory must not grow with the batch);
+    :meth:`prepare` computes it again when its turn comes.
+    """
 
     record: Record
-    prepared: Prepared | None = None
+    valid: bool = False
+    customer: str = ""
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+
+    def prepare(self, kind: KindSchema, config: Config) -> Prepared:
+        return prepare(kind, self.record.data, config)
 
     @property
     def rows(self) -> str:
@@ -28,7 +36,7 @@ class PlannedLetter:
 
     @property
     def ok(self) -> bool:
-        return self.prepared is not None and not self.problems
+        return self.valid and not self.problems
 
 
 @dataclass
@@ -91,10 +99,10 @@ def plan_batch(kind_name: str, path: Path, config: Config, *, sheet: str | None 
             continue
         seen_keys[record.source_key] = letter.rows
         try:
-            prepared = prepare(kind, record.data, config)
+            prepared = letter.prepare(kind, config)
             letter.warnings = [w.with_location(record.rows[0], None) for w in prepared.warnings]
-            if not letter.problems:
-                letter.prepared = prepared
+            letter.customer = prepared.customer
+            letter.valid = not letter.problems
         except InvalidInput as exc:
             letter.problems += [_locate(p, record) for p in exc.problems]
     # Problems not on a record's rows (header row, ignored duplicate rows) concern the whole file.

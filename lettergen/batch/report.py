@@ -30,7 +30,7 @@ def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
 def manifest_rows(result: BatchResult) -> list[dict[str, str]]:
     rows = []
     for r in result.results:
-        customer = r.letter.prepared.customer if r.letter.prepared else r.letter.record.data.get("recipient", {}).get("name", "")
+        customer = r.letter.customer or (r.letter.record.data.get("recipient") or {}).get("name", "")
         rows.append({
             "rows": r.letter.rows, "customer": customer, "status": r.status, "number": r.number,
             "file": Path(r.path).name if r.path else "", "message": r.message, "source_key": r.letter.record.source_key,

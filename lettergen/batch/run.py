@@ -124,13 +124,13 @@ def run_batch(
                 pending.append(letter)
         if pending:
             # a template that cannot render this data must fail before numbers are taken
-            render_context(template, pending[0].prepared.context, PLACEHOLDER_NUMBER)
+            render_context(template, pending[0].prepare(plan.kind, config).context, PLACEHOLDER_NUMBER)
         if dry_run:
             result.results += [LetterResult(letter, "planned") for letter in pending]
             return result
         out_dir.mkdir(parents=True, exist_ok=True)
         used = {p.name for p in out_dir.iterdir()}
-        _issue(pending, result, config, register, template, out_dir, used, jobs or os.cpu_count() or 1, progress)
+        _issue(plan.kind, pending, result, config, register, template, out_dir, used, jobs or os.cpu_count() or 1, progress)
     finally:
         if own_register:
             register.close()
@@ -146,7 +146,7 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
             part.unlink(missing_ok=True)
 
 
-def _issue(pending, result, config, register, template, out_dir, used, jobs, progress) -> None:
+def _issue(kind, pending, result, config, register, template, out_dir, used, jobs, progress) -> None:
     pool = None
     if jobs > 1 and len(pending) > 1:
         pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker, initargs=(template,))
@@ -155,14 +155,16 @@ def _issue(pending, result, config, register, template, out_dir, used, jobs, pro
     try:
         for start in range(0, len(pending), CHUNK):
             chunk = pending[start:start + CHUNK]
-            specs = [reserve_spec(config, l.prepared, template.name, template.sha256,
-                                  batch_id=result.batch_id, source_key=l.record.source_key) for l in chunk]
+            prepared = [letter.prepare(kind, config) for letter in chunk]
+            specs = [reserve_spec(config, p, template.name, template.sha256,
+                                  batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
             entries = register.reserve_many(specs)
             seqs = {e.number: e.seq for e in entries}
             jobs_ = []
-            for i, (letter, entry) in enumerate(zip(chunk, entries)):
-                name = output_name(config, letter.prepared, entry.number, entry.seq, used)
-                jobs_.append(Job(i, entry.number, str(out_dir / name), letter.prepared.context))
+            for i, (p, entry) in enumerate(zip(prepared, entries)):
+                name = output_name(config, p, entry.number, entry.seq, used)
+                jobs_.append(Job(i, entry.number, str(out_dir / name), p.context))
+            del prepared, specs
             register.plan_outputs([(j.number, j.path) for j in jobs_])
             done = pool.map(run_job, jobs_, chunksize=max(1, len(jobs_) // (jobs * 4) or 1)) if pool else [run_job(j) for j in jobs_]
             _settle(done, chunk, result, register, seqs)

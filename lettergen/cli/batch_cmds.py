@@ -55,7 +55,7 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, d
         click.echo(f"提示：{warning}", err=True)
     if dry_run:
         for r in result.results:
-            click.echo(f"第{r.letter.rows}行  {STATUS_NAMES[r.status]}  {r.number or ''}  {r.letter.prepared.customer if r.letter.prepared else ''}")
+            click.echo(f"第{r.letter.rows}行  {STATUS_NAMES[r.status]}  {r.number or ''}  {r.letter.customer}")
         click.echo(f"试运行：将签发 {result.count('planned')} 封，保留 {result.count('kept')} 封，数据有误 {len(result.problems)} 处；未占用文号。")
         return
     csv_path, _ = write_manifest(result, out_dir)
