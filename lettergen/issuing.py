@@ -17,6 +17,7 @@ and a failure after reservation is recorded, not skipped:
 from __future__ import annotations
 
 import string
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,11 @@ def recover(register: Register) -> list[Entry]:
     """Settle reservations left by dead processes: completed if their file was written, else voided."""
 
     def complete(entry: Entry) -> tuple[str, str] | None:
-        if entry.output_path and Path(entry.output_path).is_file():
-            return entry.output_path, sha256_file(entry.output_path)
+        # files are renamed into place only once fully written and synced, so a
+        # readable package at the planned path is that letter, complete
+        path = entry.output_path
+        if path and Path(path).is_file() and zipfile.is_zipfile(path):
+            return path, sha256_file(path)
         return None
 
     return register.recover_stale(complete=complete)
