@@ -24,7 +24,7 @@ def main(n: int = 2000) -> None:
     config = load_config(PROJECT_DIR / "lettergen.toml")
     prepared = prepare("payment_reminder", load_data(PROJECT_DIR / "samples" / "payment_reminder.yaml"), config)
     path = template_path(config, "payment_reminder")
-    contexts = [{**prepared.context, "number": f"禾丰催函〔2026〕{i}号"} for i in range(1, n + 1)]
+    contexts = [{"corrects": None, **prepared.context, "number": f"禾丰催函〔2026〕{i}号"} for i in range(1, n + 1)]
 
     env = make_environment()
     baseline_n = max(50, n // 20)

@@ -7,6 +7,16 @@ import tempfile
 from pathlib import Path
 
 
+def _file_mode() -> int:
+    """What ``open()`` would give a new file: 0o666 less the umask (mkstemp gives 0o600)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 def write_atomic(path: str | os.PathLike, data: bytes) -> str:
     """Write ``data`` to ``path`` so that no reader ever sees a half-written file.
 
@@ -16,6 +26,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".~", suffix=target.suffix + ".part")
     try:
+        os.fchmod(fd, FILE_MODE)  # colleagues on a shared folder can read the letters
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..config import Config
-from ..errors import InvalidInput
 from ..letters import Prepared, prepare
 from ..models import Problem
 from ..schemas import KindSchema, load_kind
 from ..sources import Field, Record, read_records
+from .work import check_record, set_state
 
 
 @dataclass
@@ -80,15 +81,25 @@ def _locate(problem: Problem, record: Record) -> Problem:
     return problem.with_location(row, column)
 
 
-def plan_batch(kind_name: str, path: Path, config: Config, *, sheet: str | None = None, group_by: str | None = None) -> Plan:
-    """Read ``path`` and validate every record; nothing is written or numbered."""
-    kind = load_kind(config.schemas_dir, kind_name)
+def plan_batch(kind: str | KindSchema, path: Path, config: Config, *, sheet: str | None = None,
+               group_by: str | None = None, mapper: Callable | None = None) -> Plan:
+    """Read ``path`` and validate every record; nothing is written or numbered.
+
+    ``mapper`` (``pool.map``) validates the records in worker processes set up
+    by :func:`lettergen.batch.work.init_worker`; by default they are validated here.
+    """
+    if not isinstance(kind, KindSchema):
+        kind = load_kind(config.schemas_dir, kind)
+    if mapper is None:
+        set_state(None, kind, config)
+        mapper = map
     if group_by is None:
         group_by = (kind.batch or {}).get("group_by")
     result = read_records(path, source_fields(kind), sheet=sheet, group_by=group_by)
     letters: list[PlannedLetter] = []
     bad_rows = {p.row for p in result.problems if p.severity == "error" and p.row is not None}
     seen_keys: dict[str, str] = {}
+    to_check: list[PlannedLetter] = []
     for record in result.records:
         letter = PlannedLetter(record)
         letters.append(letter)
@@ -98,13 +109,13 @@ def plan_batch(kind_name: str, path: Path, config: Config, *, sheet: str | None 
             letter.problems.append(Problem("", "整行", f"与第{seen_keys[record.source_key]}行的内容相同，不会重复生成", row=record.rows[0]))
             continue
         seen_keys[record.source_key] = letter.rows
-        try:
-            prepared = letter.prepare(kind, config)
-            letter.warnings = [w.with_location(record.rows[0], None) for w in prepared.warnings]
-            letter.customer = prepared.customer
-            letter.valid = not letter.problems
-        except InvalidInput as exc:
-            letter.problems += [_locate(p, record) for p in exc.problems]
+        to_check.append(letter)
+    for letter, checked in zip(to_check, mapper(check_record, [letter.record.data for letter in to_check])):
+        record = letter.record
+        letter.problems += [_locate(p, record) for p in checked.problems]
+        letter.warnings = [w.with_location(record.rows[0], None) for w in checked.warnings]
+        letter.customer = checked.customer
+        letter.valid = not letter.problems
     # Problems not on a record's rows (header row, ignored duplicate rows) concern the whole file.
     record_rows = {row for record in result.records for row in record.rows}
     file_problems = [p for p in result.problems if p.row not in record_rows or p.severity != "error"]

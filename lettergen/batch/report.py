@@ -15,7 +15,7 @@ from ..models import Problem
 from ..register import safe_text
 from .run import BatchResult
 
-MANIFEST_FIELDS = ("rows", "customer", "status", "number", "file", "message", "source_key")
+MANIFEST_FIELDS = ("rows", "customer", "status", "number", "file", "message", "notes", "source_key")
 STATUS_NAMES = {"issued": "已签发", "kept": "已存在（保留）", "invalid": "数据有误", "failed": "失败", "planned": "将签发"}
 
 
@@ -27,22 +27,33 @@ def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def manifest_rows(result: BatchResult) -> list[dict[str, str]]:
+def _shown_path(path: str, out_dir: Path) -> str:
+    """The file relative to the batch folder when it is inside it, else in full."""
+    if not path:
+        return ""
+    try:
+        return str(Path(path).relative_to(out_dir))
+    except ValueError:
+        return str(path)
+
+
+def manifest_rows(result: BatchResult, out_dir: Path) -> list[dict[str, str]]:
     rows = []
     for r in result.results:
         customer = r.letter.customer or (r.letter.record.data.get("recipient") or {}).get("name", "")
         rows.append({
             "rows": r.letter.rows, "customer": customer, "status": r.status, "number": r.number,
-            "file": Path(r.path).name if r.path else "", "message": r.message, "source_key": r.letter.record.source_key,
+            "file": _shown_path(r.path, out_dir.resolve()), "message": r.message, "notes": "；".join(r.notes),
+            "source_key": r.letter.record.source_key,
         })
     return rows
 
 
 def write_manifest(result: BatchResult, out_dir: Path) -> tuple[Path, Path]:
     """``manifest.csv`` and ``manifest.json``: each input row to its number, file and status."""
-    rows = manifest_rows(result)
+    rows = manifest_rows(result, out_dir)
     csv_path, json_path = out_dir / "manifest.csv", out_dir / "manifest.json"
-    header = ["行号", "客户", "状态", "文号", "文件", "说明", "来源键"]
+    header = ["行号", "客户", "状态", "文号", "文件", "说明", "提示", "来源键"]
     write_atomic(csv_path, _csv_bytes(header, [[row[f] if f != "status" else STATUS_NAMES[row[f]] for f in MANIFEST_FIELDS] for row in rows]))
     body = {"batch_id": result.batch_id, "kind": result.kind, "letters": rows}
     write_atomic(json_path, json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"))

@@ -12,21 +12,24 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..config import Config
-from ..errors import InvalidInput, TemplateError
+from ..errors import InvalidInput
 from ..issuing import PLACEHOLDER_NUMBER, output_name, recover, reserve_spec
 from ..letters import render_context, template_for
 from ..models import Problem
 from ..register import ISSUED, RESERVED, Register
-from .plan import Plan, PlannedLetter, plan_batch
-from .work import Done, Job, init_worker, run_job
+from ..schemas import load_kind
+from ..sources import NameSet
+from .plan import PlannedLetter, plan_batch
+from .work import Done, Job, as_prepared, init_worker, prepare_record, run_job, set_state
 
-CHUNK = 200
+CHUNK = 100  # letters reserved per transaction; an interruption voids at most this many
 
 
 @dataclass
@@ -39,6 +42,7 @@ class LetterResult:
     path: str = ""
     message: str = ""
     seq: int = 0
+    notes: list[str] = field(default_factory=list)  # wording / time-limit warnings
 
     @property
     def number_sort(self) -> tuple:
@@ -86,57 +90,81 @@ def run_batch(
     jobs: int | None = None,
     skip_invalid: bool = False,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
     register: Register | None = None,
 ) -> BatchResult:
     """Validate every row of ``source``, then issue its letters into ``out_dir``.
 
     With invalid rows and not ``skip_invalid``, :class:`InvalidInput` is raised
-    before anything is numbered or written.
+    before anything is numbered or written.  ``strict`` also refuses letters
+    with wording or time-limit warnings, at validation time.  ``progress(done,
+    total)`` is called as letters are issued.
     """
     out_dir = Path(out_dir).resolve()
-    plan = plan_batch(kind, source, config, sheet=sheet, group_by=group_by)
-    result = BatchResult(new_batch_id(), kind, dry_run=dry_run)
-    result.problems = plan.problems
-    result.warnings = [p for p in plan.file_problems if p.severity == "warning"]
-    for letter in plan.letters:
-        result.warnings += letter.warnings
-    if result.problems and not skip_invalid:
-        raise InvalidInput(result.problems, source=str(source))
+    kind_schema = load_kind(config.schemas_dir, kind)
     template = template_for(config, kind)
+    jobs = jobs or os.cpu_count() or 1
     own_register = register is None
-    register = register or Register(config.register_url)
-    try:
-        if not dry_run:
-            # before looking for kept letters: a letter whose file was written by an
-            # interrupted run is completed here and then kept, not issued twice
-            result.recovered = len(recover(register))
-            _remove_stale_parts(register, out_dir)
-        pending: list[PlannedLetter] = []
+    with _workers(jobs, template, kind_schema, config, strict) as mapper:
+        plan = plan_batch(kind_schema, source, config, sheet=sheet, group_by=group_by, mapper=mapper)
+        result = BatchResult(new_batch_id(), kind, dry_run=dry_run)
+        result.problems = plan.problems
+        result.warnings = [p for p in plan.file_problems if p.severity == "warning"]
         for letter in plan.letters:
-            if not letter.ok:
-                result.results.append(LetterResult(letter, "invalid", message="；".join(str(p) for p in letter.problems)))
-                continue
-            kept = _kept(register, kind, letter)
-            if kept:
-                result.results.append(kept)
-            else:
-                pending.append(letter)
-        if pending:
-            # a template that cannot render this data must fail before numbers are taken
-            render_context(template, pending[0].prepare(plan.kind, config).context, PLACEHOLDER_NUMBER)
-        if dry_run:
-            result.results += [LetterResult(letter, "planned") for letter in pending]
-            return result
-        out_dir.mkdir(parents=True, exist_ok=True)
-        used = {p.name for p in out_dir.iterdir()}
-        _issue(plan.kind, pending, result, config, register, template, out_dir, used, jobs or os.cpu_count() or 1, progress)
-    finally:
-        if own_register:
-            register.close()
+            result.warnings += letter.warnings
+        if result.problems and not skip_invalid:
+            raise InvalidInput(result.problems, source=str(source))
+        register = register or Register(config.register_url)
+        try:
+            if not dry_run:
+                # before looking for kept letters: a letter whose file was written by an
+                # interrupted run is completed here and then kept, not issued twice
+                result.recovered = len(recover(register))
+                _remove_stale_parts(register, out_dir)
+            pending: list[PlannedLetter] = []
+            for letter in plan.letters:
+                if not letter.ok:
+                    result.results.append(LetterResult(letter, "invalid", message="；".join(str(p) for p in letter.problems)))
+                    continue
+                kept = _kept(register, kind, letter)
+                if kept:
+                    result.results.append(kept)
+                else:
+                    pending.append(letter)
+            if pending:
+                # a template that cannot render this data must fail before numbers are taken
+                render_context(template, pending[0].prepare(kind_schema, config).context, PLACEHOLDER_NUMBER)
+            if dry_run:
+                result.results += [LetterResult(letter, "planned") for letter in pending]
+                return result
+            out_dir.mkdir(parents=True, exist_ok=True)
+            used = NameSet(p.name for p in out_dir.iterdir())
+            _issue(kind_schema, pending, result, config, register, template, out_dir, used, mapper, progress)
+        finally:
+            if own_register:
+                register.close()
     order = {id(letter): i for i, letter in enumerate(plan.letters)}
     result.results.sort(key=lambda r: order[id(r.letter)])
     return result
+
+
+@contextmanager
+def _workers(jobs: int, template, kind, config, strict: bool) -> Iterator[Callable]:
+    """A ``map`` over worker processes (forked now, before the sheet is read), or in-process."""
+    if jobs <= 1:
+        set_state(template, kind, config, strict)
+        yield lambda func, items: list(map(func, items))
+        return
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker, initargs=(template, kind, config, strict))
+    try:
+        yield lambda func, items: pool.map(func, items, chunksize=max(1, len(items) // (jobs * 4)))
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        raise
+    pool.close()
+    pool.join()
 
 
 def _remove_stale_parts(register: Register, out_dir: Path) -> None:
@@ -146,45 +174,24 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
             part.unlink(missing_ok=True)
 
 
-def _issue(kind, pending, result, config, register, template, out_dir, used, jobs, progress) -> None:
-    pool = None
-    if jobs > 1 and len(pending) > 1:
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker, initargs=(template,))
-    else:
-        init_worker_in_process(template)
-    try:
-        for start in range(0, len(pending), CHUNK):
-            chunk = pending[start:start + CHUNK]
-            prepared = [letter.prepare(kind, config) for letter in chunk]
-            specs = [reserve_spec(config, p, template.name, template.sha256,
-                                  batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
-            entries = register.reserve_many(specs)
-            seqs = {e.number: e.seq for e in entries}
-            jobs_ = []
-            for i, (p, entry) in enumerate(zip(prepared, entries)):
-                name = output_name(config, p, entry.number, entry.seq, used)
-                jobs_.append(Job(i, entry.number, str(out_dir / name), p.context))
-            del prepared, specs
-            register.plan_outputs([(j.number, j.path) for j in jobs_])
-            done = pool.map(run_job, jobs_, chunksize=max(1, len(jobs_) // (jobs * 4) or 1)) if pool else [run_job(j) for j in jobs_]
-            _settle(done, chunk, result, register, seqs)
-            if progress:
-                progress(len(chunk))
-    except BaseException:
-        if pool:
-            pool.terminate()
-            pool = None
-        raise
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
-
-
-def init_worker_in_process(template) -> None:
-    from . import work
-
-    work._template = template
+def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress) -> None:
+    total = len(pending)
+    for start in range(0, total, CHUNK):
+        chunk = pending[start:start + CHUNK]
+        prepared = [as_prepared(kind, parts) for parts in mapper(prepare_record, [l.record.data for l in chunk])]
+        specs = [reserve_spec(config, p, template.name, template.sha256,
+                              batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
+        entries = register.reserve_many(specs)
+        seqs = {e.number: e.seq for e in entries}
+        jobs_ = []
+        for i, (p, entry) in enumerate(zip(prepared, entries)):
+            name = output_name(config, p, entry.number, entry.seq, used)
+            jobs_.append(Job(i, entry.number, str(out_dir / name), p.context))
+        del prepared, specs
+        register.plan_outputs([(j.number, j.path) for j in jobs_])
+        _settle(mapper(run_job, jobs_), chunk, result, register, seqs)
+        if progress:
+            progress(min(start + CHUNK, total), total)
 
 
 def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, register: Register, seqs: dict[str, int]) -> None:
@@ -192,7 +199,7 @@ def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, r
     for d in done:
         letter = chunk[d.index]
         if d.error is None:
-            result.results.append(LetterResult(letter, "issued", d.number, d.path, seq=seqs[d.number]))
+            result.results.append(LetterResult(letter, "issued", d.number, d.path, seq=seqs[d.number], notes=d.notes))
         else:
             register.mark_void(d.number, f"签发失败：{d.error}")
             result.results.append(LetterResult(letter, "failed", d.number, "", d.error, seqs[d.number]))

@@ -8,7 +8,8 @@ import click
 
 from ..batch import combine_docx, run_batch, write_error_report, write_manifest
 from ..batch.report import STATUS_NAMES
-from ..errors import BatchFailed, InvalidInput
+from ..errors import BatchFailed, InputFileError, InvalidInput
+from ..models import Problem
 from .options import cli, kind_argument, pass_app
 
 
@@ -20,12 +21,13 @@ from .options import cli, kind_argument, pass_app
 @click.option("--group-by", help="Column (header or field path) whose equal values make one letter, e.g. 客户名称; default per kind.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: number of cores).")
 @click.option("--skip-invalid", is_flag=True, help="Generate the valid rows and report the rest (default: nothing is generated if any row is invalid).")
+@click.option("--strict", is_flag=True, help="Also refuse rows whose letter has wording or time-limit warnings (服务忌语, 时限), before anything is issued.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be issued; consumes no number, writes no letter.")
 @click.option("--combine", "combine_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write one combined .docx of the batch for printing (each letter on a new page).")
 @click.option("--pdf", is_flag=True, help="Also convert every letter to PDF with LibreOffice.")
 @click.option("--combine-pdf", "combine_pdf", type=click.Path(dir_okay=False, path_type=Path), help="With --pdf: one combined PDF in register order.")
 @pass_app
-def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, dry_run, combine_path, pdf, combine_pdf):
+def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, strict, dry_run, combine_path, pdf, combine_pdf):
     """Generate KIND letters (信函) for every row of INPUT (.csv or .xlsx).
 
     Columns may be headed by field names or their Chinese labels (客户名称,
@@ -36,21 +38,21 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, d
     """
     config = app.config
     out_dir = out_dir or config.output_dir
-    tty = sys.stderr.isatty()
-    bar = None
+    progress = _Progress() if sys.stderr.isatty() and not dry_run else None
     try:
-        if tty and not dry_run:
-            bar = click.progressbar(length=0, label="签发中", file=sys.stderr)
         result = run_batch(
             kind, source, config, out_dir, sheet=sheet, group_by=group_by, jobs=jobs,
-            skip_invalid=skip_invalid, dry_run=dry_run, progress=(bar.update if bar else None),
+            skip_invalid=skip_invalid, dry_run=dry_run, strict=strict, progress=progress,
         )
     except InvalidInput as exc:
         report = write_error_report(exc.problems, out_dir / "errors.csv")
         raise InvalidInput(exc.problems, source=f"{source}（未生成任何信函，也未占用文号；错误报告：{report}）") from None
+    except InputFileError as exc:
+        report = write_error_report([Problem("", "文件", exc.reason, row=None)], out_dir / "errors.csv")
+        raise InputFileError(exc.path, f"{exc.reason}（未生成任何信函，也未占用文号；错误报告：{report}）") from None
     finally:
-        if bar is not None:
-            bar.render_finish()
+        if progress is not None:
+            progress.finish()
     for warning in result.warnings:
         click.echo(f"提示：{warning}", err=True)
     if dry_run:
@@ -78,6 +80,11 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, d
     for r in result.results:
         if r.status == "failed":
             click.echo(f"失败：第{r.letter.rows}行 {r.number}：{r.message}", err=True)
+    noted = [r for r in result.results if r.notes]
+    if noted:
+        click.echo(f"措辞与时限提示：{len(noted)} 封信函共 {sum(len(r.notes) for r in noted)} 条（见清单“提示”列），例如：", err=True)
+        for r in noted[:3]:
+            click.echo(f"  {r.number}：{r.notes[0]}", err=True)
     click.echo(
         f"{kind}：签发 {result.count('issued')} 封，保留此前已签发 {result.count('kept')} 封，"
         f"数据有误 {result.count('invalid')} 条，失败 {result.count('failed')} 封"
@@ -88,3 +95,21 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, d
         raise InvalidInput(result.problems, source=f"{source}（有误的行未生成；错误报告：{report}）")
     if result.count("failed"):
         raise BatchFailed(f"{result.count('failed')} 封信函生成失败，其文号已作废并注明原因（见上）")
+
+
+class _Progress:
+    """A progress bar on the terminal, created once the number of letters is known."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="签发中", file=sys.stderr)
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()

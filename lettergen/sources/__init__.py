@@ -16,12 +16,12 @@ from pathlib import Path
 from ..errors import InputFileError
 from ..models import Problem
 from .fields import Catalogue, Field, normalise
-from .filenames import safe_filename
+from .filenames import NameSet, safe_filename
 from .headers import column_name, map_headers
 from .readers import Table, read_table
 from .records import Record, SourceResult, build_records, source_key
 
-__all__ = ["Field", "Record", "SourceResult", "read_records", "safe_filename", "source_key"]
+__all__ = ["Field", "NameSet", "Record", "SourceResult", "read_records", "safe_filename", "source_key"]
 
 
 def read_records(

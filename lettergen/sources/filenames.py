@@ -19,6 +19,19 @@ MAX_BYTES = 240
 FALLBACK = "未命名"
 
 
+class NameSet(set):
+    """A set of file names that also keeps their case-folded forms, so that
+    checking a new name against thousands of taken ones stays O(1)."""
+
+    def __init__(self, names=()):
+        super().__init__(names)
+        self.folded = {name.casefold() for name in self}
+
+    def add(self, name: str) -> None:
+        super().add(name)
+        self.folded.add(name.casefold())
+
+
 def safe_filename(
     text: str,
     *,
@@ -39,7 +52,10 @@ def safe_filename(
     if max_length < len(suffix) + 8:
         raise ValueError("max_length leaves no room for a name")
     stem = _clean(text)
-    taken = {name.casefold() for name in used} if used is not None else set()
+    if isinstance(used, NameSet):
+        taken = used.folded
+    else:
+        taken = {name.casefold() for name in used} if used is not None else set()
     counter = 1
     while True:
         tag = f"({counter})" if counter > 1 else ""

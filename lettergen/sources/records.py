@@ -73,7 +73,7 @@ def build_records(
         elif cells[group_col] is None:
             key = ("row", number)
             problems.append(Problem(
-                "", group_header, f"分组列「{group_header}」为空，本行单独成为一封信函",
+                "", group_header, f"分组列「{group_header}」为空，无法确定本行属于哪封信函",
                 row=number, column=group_header,
             ))
         else:
