@@ -30,18 +30,9 @@ import pytest
 
 from lettergen.register import Register
 from tests.test_batch import Workspace, invoice_row, read_csv_rows, sha256, write_csv
+from tests.test_batch import _no_register_override, ws  # noqa: F401 - shared fixtures
 
 LETTERS = 600
-
-
-@pytest.fixture(autouse=True)
-def _no_register_override(monkeypatch):
-    monkeypatch.delenv("LETTERGEN_REGISTER_URL", raising=False)
-
-
-@pytest.fixture
-def ws(tmp_path, capsys) -> Workspace:
-    return Workspace(tmp_path / "ws", capsys)
 
 
 def big_sheet(path: Path, letters: int = LETTERS) -> Path:
