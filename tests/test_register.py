@@ -213,6 +213,20 @@ def test_find_by_source_key_returns_latest_non_void(register, spec):
     assert register.find_by_source_key("payment_reminder", "orders.xlsx#3").number == first.number
 
 
+def test_find_by_source_keys_agrees_with_one_by_one(register, spec):
+    keys = [f"row-{i}" for i in range(700)]  # more than one IN (...) chunk
+    for key in keys[:600]:
+        register.reserve(**spec(source_key=key))
+    latest = register.reserve(**spec(source_key="row-5"))
+    register.reserve(**spec(source_key="row-7", kind="sales_letter", code="销"))
+    register.mark_void(register.find_by_source_key("payment_reminder", "row-9").number, "重复")
+    found = register.find_by_source_keys("payment_reminder", keys)
+    assert set(found) == set(keys[:600]) - {"row-9"}
+    assert found["row-5"].number == latest.number
+    for key in ("row-0", "row-7", "row-599"):
+        assert found[key].number == register.find_by_source_key("payment_reminder", key).number
+
+
 def test_list_filters_and_order(register, spec):
     register.reserve(**spec(code="销", kind="sales_letter", customer="甲100%公司", letter_date=date(2026, 1, 2)))
     register.reserve(**spec(customer="乙公司", letter_date=date(2026, 2, 1), batch_id="B"))

@@ -110,7 +110,7 @@ def plan_batch(kind: str | KindSchema, path: Path, config: Config, *, sheet: str
             continue
         seen_keys[record.source_key] = letter.rows
         to_check.append(letter)
-    for letter, checked in zip(to_check, mapper(check_record, [letter.record.data for letter in to_check])):
+    for letter, checked in zip(to_check, mapper(check_record, (letter.record.data for letter in to_check))):
         record = letter.record
         letter.problems += [_locate(p, record) for p in checked.problems]
         letter.warnings = [w.with_location(record.rows[0], None) for w in checked.warnings]

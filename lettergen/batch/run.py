@@ -72,8 +72,7 @@ def new_batch_id() -> str:
     return datetime.now().strftime("B%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
-def _kept(register: Register, kind: str, letter: PlannedLetter) -> LetterResult | None:
-    entry = register.find_by_source_key(kind, letter.record.source_key)
+def _kept(entry, letter: PlannedLetter) -> LetterResult | None:
     if entry is None or entry.status != ISSUED:
         return None
     return LetterResult(letter, "kept", entry.number, entry.output_path or "", "此前已签发，保留原文号与文件", entry.seq)
@@ -123,11 +122,12 @@ def run_batch(
                 result.recovered = len(recover(register))
                 _remove_stale_parts(register, out_dir)
             pending: list[PlannedLetter] = []
+            earlier = register.find_by_source_keys(kind, (l.record.source_key for l in plan.letters if l.ok))
             for letter in plan.letters:
                 if not letter.ok:
                     result.results.append(LetterResult(letter, "invalid", message="；".join(str(p) for p in letter.problems)))
                     continue
-                kept = _kept(register, kind, letter)
+                kept = _kept(earlier.get(letter.record.source_key), letter)
                 if kept:
                     result.results.append(kept)
                 else:
@@ -158,7 +158,8 @@ def _workers(jobs: int, template, kind, config, strict: bool) -> Iterator[Callab
         return
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker, initargs=(template, kind, config, strict))
     try:
-        yield lambda func, items: pool.map(func, items, chunksize=max(1, len(items) // (jobs * 4)))
+        # imap streams: the inputs of a 10,000-row sheet are never all pickled at once
+        yield lambda func, items: list(pool.imap(func, items, chunksize=16))
     except BaseException:
         pool.terminate()
         pool.join()

@@ -286,6 +286,19 @@ class Register:
             row = conn.execute(query).mappings().first()
         return entry_from_row(row) if row else None
 
+    def find_by_source_keys(self, kind: str, source_keys: Iterable[str]) -> dict[str, Entry]:
+        """:meth:`find_by_source_key` for many keys at once (a batch resuming)."""
+        keys = sorted(set(source_keys))
+        found: dict[str, Entry] = {}
+        with self._tx(write=False) as conn:
+            for part in _chunks(keys):
+                query = (sa.select(entries)
+                         .where(entries.c.kind == kind, entries.c.source_key.in_(part), entries.c.status != VOID)
+                         .order_by(entries.c.id))
+                for row in conn.execute(query).mappings():
+                    found[row["source_key"]] = entry_from_row(row)  # the latest wins
+        return found
+
     def list(self, *, kind: str | None = None, year: int | None = None, customer: str | None = None,
              status: str | None = None, date_from: date | None = None, date_to: date | None = None,
              batch_id: str | None = None) -> list[Entry]:
