@@ -61,10 +61,10 @@ def build_records(
     """Build records from ``table``; ``slots`` maps column index → field."""
     problems: list[Problem] = []
     groups: dict[object, _Group] = {}
-    seen: dict[tuple, int] = {}
+    seen: dict[bytes, int] = {}  # a digest per row, not a copy of its cells
     group_header = table.headers[group_col] if group_col is not None else ""
     for number, cells in table.rows:
-        identical = seen.setdefault(tuple(cells), number)
+        identical = seen.setdefault(hashlib.blake2b(repr(tuple(cells)).encode("utf-8"), digest_size=16).digest(), number)
         if identical != number:
             problems.append(Problem("", "整行", f"与第{identical}行完全重复，已忽略", row=number))
             continue
@@ -84,7 +84,7 @@ def build_records(
     records = []
     for group in groups.values():
         data = _nest(group)
-        records.append(Record(group.rows, data, dict(columns), source_key(data)))
+        records.append(Record(group.rows, data, columns, source_key(data)))  # columns: shared, read-only
     return records, problems
 
 
