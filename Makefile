@@ -28,6 +28,7 @@ test: $(BIN)/lettergen
 bench: $(BIN)/lettergen
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_pdf.py -n 20
 
 clean-samples:
 	rm -rf out lettergen-register.sqlite
