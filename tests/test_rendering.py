@@ -184,3 +184,18 @@ def test_fangsong_profile_follows_gbt9704_margins(kind, project_config, sample_d
     assert all(r.east_asia_font == "仿宋" and r.size_pt == 14.0 for p in body for r in p.runs)
     section = Document(io.BytesIO(docx)).sections[0]
     assert round(section.top_margin.mm) == 37 and round(section.left_margin.mm) == 28
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_batch_letter_passes_the_layout_and_wording_checks(kind, project_config, tmp_path):
+    from lettergen.batch import run_batch
+    from lettergen.quality import check_text
+    from lettergen.quality.text import docx_paragraphs
+
+    result = run_batch(kind, PROJECT_DIR / "samples" / f"{kind}.csv", project_config, tmp_path / kind, jobs=1)
+    paths = [Path(r.path) for r in result.results if r.status == "issued"]
+    assert paths and len(paths) == len(result.results)
+    for path in paths:
+        assert [str(f) for f in check_letter(path) if f.severity == "error"] == []
+        text = "\n".join(p.text for p in docx_paragraphs(path.read_bytes()))
+        assert [str(f) for f in check_text(text) if f.severity != "info"] == []
