@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-import cn2an
-
 FEN = Decimal("0.01")
 
 
@@ -25,4 +23,6 @@ def capital(amount: Decimal | int | str) -> str:
         return "负" + capital(-value)
     if value == 0:
         return "人民币零元整"
+    import cn2an  # ~0.15 s to import: only when a letter needs capitals
+
     return "人民币" + cn2an.an2cn(format(value, "f"), "rmb")
