@@ -1,7 +1,6 @@
 """Issuing single letters through the register: numbers, void, correct, reissue."""
 from __future__ import annotations
 
-import io
 import shutil
 import zipfile
 from pathlib import Path
@@ -9,7 +8,6 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-import lettergen
 from lettergen import api
 from lettergen.cli import main
 from lettergen.config import PROJECT_DIR

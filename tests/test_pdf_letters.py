@@ -1,7 +1,6 @@
 """Every kind's letter as a PDF: Song-style body face, extractable text, layout positions."""
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 

@@ -1,9 +1,7 @@
 """Template contract: templates against their schemas and the Jinja sandbox."""
 from __future__ import annotations
 
-import copy
 import io
-import shutil
 import zipfile
 from pathlib import Path
 

@@ -1,15 +1,13 @@
 """New kind skeleton: files that validate, render and pass every check at once."""
 from __future__ import annotations
 
-import copy
-import shutil
 
 import pytest
 
 from lettergen import api
 from lettergen.cli import main
 from lettergen.cli import quality_cmds  # noqa: F401  (registers `templates new`)
-from lettergen.config import PROJECT_DIR, Config
+from lettergen.config import PROJECT_DIR
 from lettergen.housestyle import check_letter, load_profile
 from lettergen.quality import check_letter_quality, check_templates, new_kind
 from lettergen.quality.skeleton import SkeletonError

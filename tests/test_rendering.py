@@ -13,7 +13,7 @@ import yaml
 from docx import Document
 
 import lettergen
-from lettergen.config import PROJECT_DIR, Config
+from lettergen.config import PROJECT_DIR
 from lettergen.errors import TemplateError
 from lettergen.housestyle import Resolver
 from lettergen.housestyle.check import check_letter
