@@ -166,6 +166,11 @@ def load_template(path: str | Path) -> CompiledTemplate:
     return template
 
 
+def template_sources(path: str | Path) -> dict[str, str]:
+    """The Jinja source of each tagged part (``word/document.xml`` …), exactly as compiled."""
+    return _patched_parts(Path(path))[2]
+
+
 def template_references(path: str | Path) -> set[str]:
     """Dotted data paths a template reads (``recipient.name``, ``items[].amount``).
 
@@ -173,7 +178,7 @@ def template_references(path: str | Path) -> set[str]:
     makes ``item.amount`` read ``items[].amount``); names the template binds
     itself (``loop``, ``set`` targets) are not data.
     """
-    _, _, sources = _patched_parts(Path(path))
+    sources = template_sources(path)
     refs: set[str] = set()
     for source in sources.values():
         try:

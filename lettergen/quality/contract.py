@@ -39,7 +39,7 @@ from ..config import Config
 from ..errors import LettergenError, TemplateError
 from ..housestyle import DEFAULT_PROFILE, PROFILES
 from ..letters import RENDER_NAMES, prepare
-from ..rendering import _patched_parts, load_template, make_environment, template_references
+from ..rendering import load_template, make_environment, template_references, template_sources
 from ..schemas import KindSchema, kind_names, load_kind
 from .findings import Finding
 
@@ -192,7 +192,7 @@ def _walk(value: Any, prefix: str, out: set[str]) -> None:
 def check_sandbox(path: Path, where: str) -> list[Finding]:
     """Sandbox findings for one template file (every tagged part)."""
     try:
-        _, _, sources = _patched_parts(path)
+        sources = template_sources(path)
     except TemplateError as exc:
         return [Finding("template-syntax", str(exc), None, where)]
     out = []
