@@ -663,3 +663,15 @@ def test_pdf_per_letter_registered_and_combined_in_register_order(ws, tmp_path):
     assert merged == page_texts  # register order: number 1 first, though it is row 3 of the sheet
     report = ws.verify()
     assert report.ok, report.problems
+
+
+def test_dry_run_shows_the_numbers_a_real_run_would_give(project_config, sample_data, tmp_path):
+    from lettergen import api
+    from lettergen.batch import run_batch
+
+    api.issue_letter("payment_reminder", sample_data("payment_reminder"), config=project_config)  # takes 〔2026〕1号
+    source = SAMPLES / "payment_reminder.csv"
+    planned = run_batch("payment_reminder", source, project_config, tmp_path / "dry", dry_run=True, jobs=1)
+    assert [(r.status, r.number) for r in planned.results] == [("planned", f"禾丰催函〔2026〕{n}号") for n in (2, 3, 4)]
+    real = run_batch("payment_reminder", source, project_config, tmp_path / "real", jobs=1)
+    assert [r.number for r in real.results] == [r.number for r in planned.results]

@@ -23,6 +23,7 @@ from ..errors import InvalidInput
 from ..issuing import PLACEHOLDER_NUMBER, output_name, recover, reserve_spec
 from ..letters import render_context, template_for
 from ..models import Problem
+from ..numbering import numbering_for
 from ..register import ISSUED, RESERVED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
@@ -136,7 +137,7 @@ def run_batch(
                 # a template that cannot render this data must fail before numbers are taken
                 render_context(template, pending[0].prepare(kind_schema, config).context, PLACEHOLDER_NUMBER)
             if dry_run:
-                result.results += [LetterResult(letter, "planned") for letter in pending]
+                result.results += _would_issue(kind_schema, pending, config, register, mapper)
                 return result
             out_dir.mkdir(parents=True, exist_ok=True)
             used = NameSet(p.name for p in out_dir.iterdir())
@@ -166,6 +167,23 @@ def _workers(jobs: int, template, kind, config, strict: bool) -> Iterator[Callab
         raise
     pool.close()
     pool.join()
+
+
+def _would_issue(kind, pending, config, register, mapper) -> list[LetterResult]:
+    """The numbers a real run would give, in input order, without taking any."""
+    counters: dict[tuple[str, int], int] = {}
+    planned = []
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start:start + CHUNK]
+        for letter, parts in zip(chunk, mapper(prepare_record, [l.record.data for l in chunk])):
+            prepared = as_prepared(kind, parts)
+            key, make_number = numbering_for(config, kind.kind, prepared.letter_date.year)
+            slot = (key, prepared.letter_date.year)
+            if slot not in counters:
+                counters[slot] = register.last_seq(*slot)
+            counters[slot] += 1
+            planned.append(LetterResult(letter, "planned", make_number(counters[slot]), seq=counters[slot]))
+    return planned
 
 
 def _remove_stale_parts(register: Register, out_dir: Path) -> None:

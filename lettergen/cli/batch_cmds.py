@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..batch import combine_docx, run_batch, write_error_report, write_manifest
+from ..batch import generate
 from ..batch.report import STATUS_NAMES
-from ..errors import BatchFailed, InputFileError, InvalidInput
-from ..models import Problem
+from ..errors import BatchFailed, InvalidInput
 from .options import cli, kind_argument, pass_app
 
 
@@ -36,20 +35,14 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, s
     same command again after an interruption keeps the letters already issued
     and issues the rest.  Exit code 2 if any row is invalid.
     """
-    config = app.config
-    out_dir = out_dir or config.output_dir
+    out_dir = out_dir or app.config.output_dir
     progress = _Progress() if sys.stderr.isatty() and not dry_run else None
     try:
-        result = run_batch(
-            kind, source, config, out_dir, sheet=sheet, group_by=group_by, jobs=jobs,
-            skip_invalid=skip_invalid, dry_run=dry_run, strict=strict, progress=progress,
+        result, outputs = generate(
+            kind, source, app.config, out_dir, combine=combine_path, pdf=pdf, combine_pdf=combine_pdf,
+            sheet=sheet, group_by=group_by, jobs=jobs, skip_invalid=skip_invalid, dry_run=dry_run,
+            strict=strict, progress=progress,
         )
-    except InvalidInput as exc:
-        report = write_error_report(exc.problems, out_dir / "errors.csv")
-        raise InvalidInput(exc.problems, source=f"{source}（未生成任何信函，也未占用文号；错误报告：{report}）") from None
-    except InputFileError as exc:
-        report = write_error_report([Problem("", "文件", exc.reason, row=None)], out_dir / "errors.csv")
-        raise InputFileError(exc.path, f"{exc.reason}（未生成任何信函，也未占用文号；错误报告：{report}）") from None
     finally:
         if progress is not None:
             progress.finish()
@@ -60,23 +53,12 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, s
             click.echo(f"第{r.letter.rows}行  {STATUS_NAMES[r.status]}  {r.number or ''}  {r.letter.customer}")
         click.echo(f"试运行：将签发 {result.count('planned')} 封，保留 {result.count('kept')} 封，数据有误 {len(result.problems)} 处；未占用文号。")
         return
-    csv_path, _ = write_manifest(result, out_dir)
-    report = write_error_report(result.problems, out_dir / "errors.csv") if result.problems else None
-    written = [Path(r.path) for r in result.results if r.status in ("issued", "kept") and r.path]
-    if combine_path and written:
-        combine_docx(written, combine_path)
-        click.echo(f"合并文档：{combine_path}")
-    if pdf:
-        from ..pdfs import convert_issued
-        from ..register import Register
-
-        in_order = sorted((r for r in result.results if r.status in ("issued", "kept") and r.path), key=lambda r: r.number_sort)
-        with Register(config.register_url) as register:
-            failures = convert_issued(register, [(r.number, r.path) for r in in_order], merge_to=combine_pdf)
-        for number, reason in failures:
-            click.echo(f"PDF 失败：{number}：{reason}", err=True)
-        if combine_pdf:
-            click.echo(f"合并 PDF：{combine_pdf}")
+    if outputs.combined_docx:
+        click.echo(f"合并文档：{outputs.combined_docx}")
+    for number, reason in outputs.pdf_failures:
+        click.echo(f"PDF 失败：{number}：{reason}", err=True)
+    if outputs.combined_pdf:
+        click.echo(f"合并 PDF：{outputs.combined_pdf}")
     for r in result.results:
         if r.status == "failed":
             click.echo(f"失败：第{r.letter.rows}行 {r.number}：{r.message}", err=True)
@@ -89,10 +71,10 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, s
         f"{kind}：签发 {result.count('issued')} 封，保留此前已签发 {result.count('kept')} 封，"
         f"数据有误 {result.count('invalid')} 条，失败 {result.count('failed')} 封"
         + (f"，收回中断的文号 {result.recovered} 个" if result.recovered else "")
-        + f"。清单：{csv_path}"
+        + f"。清单：{outputs.manifest_csv}"
     )
     if result.problems:
-        raise InvalidInput(result.problems, source=f"{source}（有误的行未生成；错误报告：{report}）")
+        raise InvalidInput(result.problems, source=f"{source}（有误的行未生成；错误报告：{outputs.error_report}）")
     if result.count("failed"):
         raise BatchFailed(f"{result.count('failed')} 封信函生成失败，其文号已作废并注明原因（见上）")
 

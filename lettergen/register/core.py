@@ -286,6 +286,12 @@ class Register:
             row = conn.execute(query).mappings().first()
         return entry_from_row(row) if row else None
 
+    def last_seq(self, sequence_key: str, year: int) -> int:
+        """The last sequence number handed out for ``(sequence_key, year)`` (0 if none); reads only."""
+        where = (sequences.c.sequence_key == sequence_key) & (sequences.c.year == year)
+        with self._tx(write=False) as conn:
+            return conn.execute(sa.select(sequences.c.last_seq).where(where)).scalar() or 0
+
     def find_by_source_keys(self, kind: str, source_keys: Iterable[str]) -> dict[str, Entry]:
         """:meth:`find_by_source_key` for many keys at once (a batch resuming)."""
         keys = sorted(set(source_keys))
