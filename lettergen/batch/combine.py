@@ -8,13 +8,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from docx import Document
-from docxcompose.composer import Composer
-
 from ..files import write_atomic
 
 
 def combine_docx(paths: list[Path], out: Path) -> Path:
+    """Write the letters at ``paths`` as one document at ``out``, each on a new page."""
+    from docx import Document  # imported when needed: keeps every other command quick to start
+    from docxcompose.composer import Composer
+
     if not paths:
         raise ValueError("no letters to combine")
     composer = Composer(Document(str(paths[0])))

@@ -5,14 +5,14 @@ import os
 import uuid
 from pathlib import Path
 
-from pypdf import PdfWriter
-from pypdf.errors import PyPdfError
-
 from ..errors import ConversionError
 
 
 def merge_pdfs(paths: list[Path], out: Path) -> None:
     """Concatenate ``paths`` into ``out`` in the given order (written atomically)."""
+    from pypdf import PdfWriter  # imported when needed: keeps every other command quick to start
+    from pypdf.errors import PyPdfError
+
     out = Path(out)
     if not paths:
         raise ConversionError(f"无法生成合并文件 {out}：没有可合并的 PDF")
