@@ -99,7 +99,8 @@ def _walk(rules: dict[str, Any], prefix: str, label_prefix: str) -> Iterator[Fie
         path = f"{prefix}{name}"
         ftype = rule.get("type", "string")
         choices = tuple((meta.get("choices") or {}).items())
-        yield FieldInfo(path, label, ftype, bool(rule.get("required")), meta.get("help", ""), choices)
+        yield FieldInfo(path, label, ftype, bool(rule.get("required")), meta.get("help", ""), choices,
+                        tuple(meta.get("aliases") or ()))
         if ftype == "dict" and isinstance(rule.get("schema"), dict):
             yield from _walk(rule["schema"], path + ".", label)
         elif ftype == "list" and isinstance(rule.get("schema"), dict):
@@ -152,6 +153,8 @@ def _json_field(rule: dict[str, Any]) -> dict[str, Any]:
                 out[jkey] = rule[key]
     if "label" in meta:
         out["title"] = meta["label"]
+    if meta.get("aliases"):
+        out["x-aliases"] = list(meta["aliases"])
     description = meta.get("help") or ""
     if meta.get("hint"):
         description = f"{description}（格式：{meta['hint']}）" if description else f"格式：{meta['hint']}"

@@ -675,3 +675,19 @@ def test_dry_run_shows_the_numbers_a_real_run_would_give(project_config, sample_
     assert [(r.status, r.number) for r in planned.results] == [("planned", f"禾丰催函〔2026〕{n}号") for n in (2, 3, 4)]
     real = run_batch("payment_reminder", source, project_config, tmp_path / "real", jobs=1)
     assert [r.number for r in real.results] == [r.number for r in planned.results]
+
+
+def test_a_clerks_own_headers_just_work(project_config, tmp_path):
+    """The issue's example: a sheet headed 客户名称, 发票号, 金额 (aliases from the schema)."""
+    from lettergen.batch import run_batch
+
+    source = tmp_path / "应收.csv"
+    source.write_text(
+        "客户名称,发票号,金额,开票日期,到期日\n"
+        "宁波海曙恒达五金有限公司,33012345,\"48,600.00\",2026-08-15,2026-09-14\n"
+        "宁波海曙恒达五金有限公司,33012346,¥1200,2026-08-20,2026-09-19\n", encoding="gb18030")
+    result = run_batch("payment_reminder", source, project_config, tmp_path / "out", jobs=1)
+    (letter,) = result.results
+    assert letter.status == "issued" and letter.letter.rows == "2-3"
+    text = docx_text(Path(letter.path))
+    assert "33012345" in text and "33012346" in text and "¥49,800.00" in text

@@ -63,7 +63,7 @@ def source_fields(kind: KindSchema) -> list[Field]:
     """The spreadsheet columns a kind understands: leaves and containers, with labels."""
     infos = kind.fields()
     paths = {f.path for f in infos}
-    return [Field(f.path, f.label) for f in infos if f.path + "[]" not in paths]
+    return [Field(f.path, f.label, f.aliases) for f in infos if f.path + "[]" not in paths]
 
 
 def _locate(problem: Problem, record: Record) -> Problem:
