@@ -62,8 +62,9 @@ def _to_table(path: str, rows, encoding: str | None) -> Table:
     headers: list[str] | None = None
     header_row = 0
     data: list[tuple[int, list[str | None]]] = []
+    seen: dict[str, str] = {}  # one object per distinct cell text: sheets repeat dates, names, levels
     for number, raw in rows:
-        cells = [_clean(c) for c in raw]
+        cells = [None if c is None else seen.setdefault(c, c) for c in map(_clean, raw)]
         if not any(c is not None for c in cells):
             continue
         if headers is None:
@@ -131,15 +132,20 @@ def _csv_rows(path: Path):
     except OSError as exc:
         raise InputFileError(str(path), f"无法读取文件（{exc.strerror or exc}）") from None
     text, encoding = _decode(path, data)
+    del data
+    return _csv_records(path, text), encoding
+
+
+def _csv_records(path: Path, text: str):
+    """(row number, cells) one record at a time: the sheet is never held twice."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    rows = []
+    number = 0
     try:
         # Excel shows one row per CSV record, even if a quoted cell spans lines.
         for number, record in enumerate(reader, start=1):
-            rows.append((number, record))
+            yield number, record
     except csv.Error as exc:
-        raise InputFileError(str(path), f"CSV 格式错误（第 {len(rows) + 1} 行附近）：{exc}") from None
-    return rows, encoding
+        raise InputFileError(str(path), f"CSV 格式错误（第 {number + 1} 行附近）：{exc}") from None
 
 
 # --- Excel -----------------------------------------------------------------
@@ -154,12 +160,19 @@ def _xlsx_rows(path: Path, sheet: str | None):
         raise InputFileError(str(path), f"不是有效的 Excel .xlsx 文件（{exc}）") from None
     try:
         worksheet = _pick_sheet(str(path), workbook, sheet)
+    except BaseException:
+        workbook.close()
+        raise
+    return _xlsx_records(workbook, worksheet)
+
+
+def _xlsx_records(workbook, worksheet):
+    """(row number, cells) one row at a time, closing the workbook at the end."""
+    try:
         # Dimensions recorded by other tools are sometimes wrong; read everything.
         worksheet.reset_dimensions()
-        rows = []
         for number, cells in enumerate(worksheet.iter_rows(min_row=1, min_col=1), start=1):
-            rows.append((number, [excel_text(c.value, getattr(c, "number_format", "")) for c in cells]))
-        return rows
+            yield number, [excel_text(c.value, getattr(c, "number_format", "")) for c in cells]
     finally:
         workbook.close()
 
