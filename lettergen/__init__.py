@@ -21,6 +21,7 @@ from .errors import (
     InputFileError,
     InvalidInput,
     LettergenError,
+    OutputExists,
     RegisterError,
     TemplateError,
     UnknownKind,
@@ -28,7 +29,7 @@ from .errors import (
 
 __all__ = [
     "CheckFailed", "Config", "ConfigError", "ConversionError", "InputFileError", "InvalidInput",
-    "LettergenError", "RegisterError", "TemplateError", "UnknownKind", "json_schema", "kinds",
+    "LettergenError", "OutputExists", "RegisterError", "TemplateError", "UnknownKind", "json_schema", "kinds",
     "load_config", "load_data", "render", "render_letter", "render_to_file", "sample_text",
     "schema", "validate",
 ]

@@ -104,3 +104,13 @@ class BatchFailed(LettergenError):
     """Some letters of a batch could not be generated (their numbers are voided)."""
 
     exit_code = 1
+
+
+class OutputExists(LettergenError):
+    """The file a letter would be written to already exists (nothing is overwritten)."""
+
+    exit_code = 2
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(f"文件已存在：{path}；为免覆盖已签发的信函，请换一个文件名或先移走该文件（未占用文号）")

@@ -24,7 +24,7 @@ from typing import Any
 
 from . import jsondata
 from .config import Config
-from .errors import CheckFailed, ConfigError, RegisterError
+from .errors import CheckFailed, ConfigError, OutputExists, RegisterError
 from .files import sha256_file, write_atomic
 from .letters import Prepared, prepare, render_context, template_for
 from .numbering import numbering_for
@@ -128,6 +128,8 @@ def issue(
     letter state that it corrects that one.
     """
     prepared = prepare(kind, data, config)
+    if output is not None and Path(output).exists():
+        raise OutputExists(str(output))
     if corrects:
         prepared.context["corrects"] = corrects
     template = template_for(config, kind)

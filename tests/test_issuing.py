@@ -177,3 +177,17 @@ def test_cli_render_validate_and_register(project_config, tmp_path, capsys):
     assert schema["properties"]["items"]["items"]["properties"]["amount"]["title"] == "金额"
     code, out, _ = _cli(["--config", str(cfg), "sample", "sales_letter"], capsys)
     assert code == 0 and "products:" in out
+
+
+def test_an_existing_file_is_never_overwritten(project_config, sample_data, tmp_path):
+    from lettergen.errors import OutputExists
+
+    target = tmp_path / "letter.docx"
+    first = api.issue_letter("sales_letter", sample_data("sales_letter"), output=target, config=project_config)
+    before = target.read_bytes()
+    with pytest.raises(OutputExists) as info:
+        api.issue_letter("sales_letter", sample_data("sales_letter"), output=target, config=project_config)
+    assert "文件已存在" in str(info.value) and info.value.exit_code == 2
+    assert target.read_bytes() == before
+    with _register(project_config) as reg:
+        assert [e.number for e in reg.list()] == [first.entry.number]  # no number used by the refusal
