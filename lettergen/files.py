@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Iterator
 
 
 def _file_mode() -> int:
@@ -17,18 +19,20 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
-def write_atomic(path: str | os.PathLike, data: bytes) -> str:
-    """Write ``data`` to ``path`` so that no reader ever sees a half-written file.
+@contextmanager
+def open_atomic(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator[IO]:
+    """A file handle whose content appears at ``path`` only when the block ends well.
 
-    Returns the SHA-256 of the data.
+    Written to a temporary name in the same folder, synced, then renamed:
+    no reader ever sees a half-written file, and a failure leaves none behind.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".~", suffix=target.suffix + ".part")
     try:
         os.fchmod(fd, FILE_MODE)  # colleagues on a shared folder can read the letters
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -38,6 +42,12 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> str:
         except FileNotFoundError:
             pass
         raise
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> str:
+    """Write ``data`` to ``path`` atomically (see :func:`open_atomic`); return its SHA-256."""
+    with open_atomic(path) as fh:
+        fh.write(data)
     return hashlib.sha256(data).hexdigest()
 
 

@@ -6,11 +6,11 @@ Windows opens them, and protected against formula injection.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
+from typing import Iterable, Iterator
 
-from ..files import write_atomic
+from ..files import open_atomic
 from ..models import Problem
 from ..register import safe_text
 from .run import BatchResult
@@ -19,12 +19,14 @@ MANIFEST_FIELDS = ("rows", "customer", "status", "number", "file", "message", "n
 STATUS_NAMES = {"issued": "已签发", "kept": "已存在（保留）", "invalid": "数据有误", "failed": "失败", "planned": "将签发"}
 
 
-def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([[safe_text(str(v)) for v in row] for row in rows])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def _write_csv(path: Path, header: list[str], rows: Iterable[list]) -> Path:
+    """CSV for Excel (UTF-8 with BOM), written row by row, atomically."""
+    with open_atomic(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([safe_text(str(v)) for v in row])
+    return path
 
 
 def _shown_path(path: str, out_dir: Path) -> str:
@@ -37,31 +39,34 @@ def _shown_path(path: str, out_dir: Path) -> str:
         return str(path)
 
 
-def manifest_rows(result: BatchResult, out_dir: Path) -> list[dict[str, str]]:
-    rows = []
+def manifest_rows(result: BatchResult, out_dir: Path) -> Iterator[dict[str, str]]:
+    """One manifest row per input record, in input order (generated, not stored)."""
+    out_dir = out_dir.resolve()
     for r in result.results:
         customer = r.letter.customer or (r.letter.record.data.get("recipient") or {}).get("name", "")
-        rows.append({
+        yield {
             "rows": r.letter.rows, "customer": customer, "status": r.status, "number": r.number,
-            "file": _shown_path(r.path, out_dir.resolve()), "message": r.message, "notes": "；".join(r.notes),
+            "file": _shown_path(r.path, out_dir), "message": r.message, "notes": "；".join(r.notes),
             "source_key": r.letter.record.source_key,
-        })
-    return rows
+        }
 
 
 def write_manifest(result: BatchResult, out_dir: Path) -> tuple[Path, Path]:
     """``manifest.csv`` and ``manifest.json``: each input row to its number, file and status."""
-    rows = manifest_rows(result, out_dir)
     csv_path, json_path = out_dir / "manifest.csv", out_dir / "manifest.json"
     header = ["行号", "客户", "状态", "文号", "文件", "说明", "提示", "来源键"]
-    write_atomic(csv_path, _csv_bytes(header, [[row[f] if f != "status" else STATUS_NAMES[row[f]] for f in MANIFEST_FIELDS] for row in rows]))
-    body = {"batch_id": result.batch_id, "kind": result.kind, "letters": rows}
-    write_atomic(json_path, json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"))
+    _write_csv(csv_path, header, ([row[f] if f != "status" else STATUS_NAMES[row[f]] for f in MANIFEST_FIELDS]
+                                  for row in manifest_rows(result, out_dir)))
+    with open_atomic(json_path, "w", encoding="utf-8") as fh:
+        head = json.dumps({"batch_id": result.batch_id, "kind": result.kind}, ensure_ascii=False)
+        fh.write(head[:-1] + ', "letters": [')
+        for i, row in enumerate(manifest_rows(result, out_dir)):
+            fh.write(("," if i else "") + "\n  " + json.dumps(row, ensure_ascii=False))
+        fh.write("\n]}\n")
     return csv_path, json_path
 
 
 def write_error_report(problems: list[Problem], path: Path) -> Path:
     """One line per problem: row, column, value, message."""
-    rows = [[p.row or "", p.column or p.label, "" if p.value is None else str(p.value), p.message] for p in problems]
-    write_atomic(path, _csv_bytes(["行号", "列", "当前值", "问题"], rows))
-    return path
+    rows = ([p.row or "", p.column or p.label, "" if p.value is None else str(p.value), p.message] for p in problems)
+    return _write_csv(path, ["行号", "列", "当前值", "问题"], rows)
