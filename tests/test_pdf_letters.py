@@ -75,3 +75,19 @@ def test_letter_pdf(kind, project_config, sample_data, tmp_path):
 
     with Image.open(png.with_suffix(".png")) as image:
         assert sum(image.convert("L").histogram()[:128]) > 500
+
+
+def test_fangsong_profile_pdf_uses_a_serif_face_not_hei(project_config, sample_data):
+    """The issue's trap: without the shipped substitution a 仿宋 body comes out looking like 黑体."""
+    project_config.data["style"]["profile"] = "fangsong"
+    issued = api.issue_letter("complaint_response", sample_data("complaint_response"), config=project_config, pdf=True)
+    doc = Document(str(issued.path))
+    body = next(p.text for p in doc.paragraphs if p.style.name == "LG Body" and len(p.text) > 20)
+    title = next(p.text for p in doc.paragraphs if p.style.name == "LG Title")
+    with pdfplumber.open(issued.path.with_suffix(".pdf")) as document:
+        page = document.pages[0]
+        for text in (body, title):  # 仿宋 body and 方正小标宋 title
+            fonts = {c["fontname"] for c in _line_chars(page, _squash(text)[:10]) if not c["text"].isascii()}
+            assert fonts and all("NotoSerifCJK" in f for f in fonts), fonts
+        assert _line_chars(page, _squash(body)[:4])[0]["size"] == pytest.approx(14, abs=0.1)
+        assert abs(page.width - 595.3) < 1
