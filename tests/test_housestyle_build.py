@@ -228,3 +228,18 @@ def test_cli_templates_build_writes_each_profile(tmp_path):
     assert (letters / "fangsong" / "demo.docx").read_bytes() == build_template(src, load_profile("fangsong"))
     again = CliRunner().invoke(cli, ["--config", str(config), "templates", "build", "--profile", "song"])
     assert "未变化" in again.output and "fangsong" not in again.output
+
+
+@pytest.mark.parametrize("profile_name", ["song", "fangsong"])
+def test_committed_templates_are_what_the_sources_build(profile_name):
+    """The .docx files in templates/letters/ are never stale against templates/source/."""
+    from lettergen.config import PROJECT_DIR
+    from lettergen.housestyle import build_template, load_source, template_dir_for
+
+    source_dir = PROJECT_DIR / "templates" / "source"
+    out_dir = template_dir_for(PROJECT_DIR / "templates" / "letters", profile_name)
+    sources = [p for p in sorted(source_dir.glob("*.yaml")) if not p.name.startswith("_")]
+    assert sources
+    for path in sources:
+        built = build_template(load_source(path), load_profile(profile_name))
+        assert built == (out_dir / f"{path.stem}.docx").read_bytes(), f"run `lettergen templates build`: {path.stem} is stale"
