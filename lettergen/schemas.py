@@ -53,9 +53,6 @@ class KindSchema:
         """Every field (leaves and containers), depth first, in schema order."""
         return list(_walk(self.rules, "", ""))
 
-    def leaf_fields(self) -> list[FieldInfo]:
-        return [f for f in self.fields() if f.type not in ("dict", "list") or f.path.endswith("[]")]
-
     def label_of(self, path: tuple) -> str:
         """Chinese label chain for a Cerberus document path, e.g. 欠款明细第1项·金额."""
         parts: list[str] = []

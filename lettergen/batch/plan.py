@@ -54,10 +54,6 @@ class Plan:
             found += letter.problems
         return sorted(found, key=lambda p: (p.row or 0, p.column or ""))
 
-    @property
-    def valid(self) -> list[PlannedLetter]:
-        return [letter for letter in self.letters if letter.ok]
-
 
 def source_fields(kind: KindSchema) -> list[Field]:
     """The spreadsheet columns a kind understands: leaves and containers, with labels."""

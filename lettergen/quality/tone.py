@@ -40,9 +40,6 @@ def load_rules(kind: str, config: Config | None = None) -> list[dict[str, Any]]:
     return rules
 
 
-lookup = value_at  # the value at a dotted path of the context, or None
-
-
 def shown_forms(value: Any, fmt: str) -> list[str]:
     """How a value may appear in the letter text (spaces removed)."""
     if fmt == "date":
@@ -65,7 +62,7 @@ def shown_forms(value: Any, fmt: str) -> list[str]:
 def applies(rule: dict[str, Any], context: dict[str, Any]) -> bool:
     for path, values in (rule.get("when") or {}).items():
         allowed = values if isinstance(values, list) else [values]
-        if lookup(context, path) not in allowed:
+        if value_at(context, path) not in allowed:
             return False
     return True
 
@@ -85,7 +82,7 @@ def check_tone(kind: str, context: dict[str, Any], paragraphs: Iterable[str], co
         if words and not any(w in text for w in words):
             missing.append("、".join(f"“{w}”" for w in words) + "之一")
         for req in rule.get("require_values") or []:
-            value = lookup(context, req["field"])
+            value = value_at(context, req["field"])
             if value in (None, ""):
                 missing.append(f"字段 {req['field']}（数据中没有）")
             elif not any(form in text for form in shown_forms(value, req.get("format", "text"))):
