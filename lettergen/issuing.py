@@ -19,6 +19,7 @@ from __future__ import annotations
 import string
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +65,19 @@ def open_register(config: Config) -> Register:
     return Register(config.register_url)
 
 
-def output_name(config: Config, prepared: Prepared, number: str, seq: int, used: set[str]) -> str:
-    """The file name from ``[output] filename``, made safe and unique within ``used``."""
-    pattern = config.filename_pattern
+@lru_cache(maxsize=16)
+def check_filename_pattern(pattern: str) -> None:
+    """Unknown placeholders are a settings error (checked once per pattern, not per letter)."""
     names = {n for _, n, _, _ in string.Formatter().parse(pattern) if n}
     unknown = names - set(FILENAME_FIELDS)
     if unknown:
         raise ConfigError(f"文件名格式「{pattern}」含有未知占位符：{'、'.join(sorted(unknown))}；可用：{'、'.join(FILENAME_FIELDS)}")
+
+
+def output_name(config: Config, prepared: Prepared, number: str, seq: int, used: set[str]) -> str:
+    """The file name from ``[output] filename``, made safe and unique within ``used``."""
+    pattern = config.filename_pattern
+    check_filename_pattern(pattern)
     text = pattern.format(
         number=number, customer=prepared.customer, kind=prepared.kind.kind, kind_name=prepared.kind.name,
         date=prepared.letter_date.isoformat(), seq=seq,
@@ -135,6 +142,8 @@ def issue(
     template = template_for(config, kind)
     trial = render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
     findings = quality_gate(prepared, trial, config, strict=strict)
+    if output is None:
+        check_filename_pattern(config.filename_pattern)  # a settings error must not cost a number
     recover(register)
     spec = reserve_spec(config, prepared, template.name, template.sha256, supersedes=supersedes)
     with register.issuing(**spec) as entry:

@@ -191,3 +191,14 @@ def test_an_existing_file_is_never_overwritten(project_config, sample_data, tmp_
     assert target.read_bytes() == before
     with _register(project_config) as reg:
         assert [e.number for e in reg.list()] == [first.entry.number]  # no number used by the refusal
+
+
+def test_bad_filename_pattern_is_a_settings_error_that_costs_no_number(project_config, sample_data):
+    from lettergen.errors import ConfigError
+
+    project_config.data["output"]["filename"] = "{number}_{client}"
+    with pytest.raises(ConfigError) as info:
+        api.issue_letter("sales_letter", sample_data("sales_letter"), config=project_config)
+    assert "未知占位符：client" in str(info.value)
+    with _register(project_config) as reg:
+        assert reg.list() == []

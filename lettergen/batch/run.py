@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 from ..config import Config
 from ..errors import InvalidInput
-from ..issuing import PLACEHOLDER_NUMBER, output_name, recover, reserve_spec
+from ..issuing import PLACEHOLDER_NUMBER, check_filename_pattern, output_name, recover, reserve_spec
 from ..letters import render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
@@ -139,6 +139,7 @@ def run_batch(
             if dry_run:
                 result.results += _would_issue(kind_schema, pending, config, register, mapper)
                 return result
+            check_filename_pattern(config.filename_pattern)  # a settings error must not cost numbers
             out_dir.mkdir(parents=True, exist_ok=True)
             used = NameSet(p.name for p in out_dir.iterdir())
             _issue(kind_schema, pending, result, config, register, template, out_dir, used, mapper, progress)
@@ -169,14 +170,19 @@ def _workers(jobs: int, template, kind, config, strict: bool) -> Iterator[Callab
     pool.join()
 
 
+def _prepared_chunks(kind, pending, mapper) -> Iterator[tuple[list[PlannedLetter], list]]:
+    """The pending letters CHUNK at a time, each with its prepared letter (computed by the workers)."""
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start:start + CHUNK]
+        yield chunk, [as_prepared(kind, parts) for parts in mapper(prepare_record, [l.record.data for l in chunk])]
+
+
 def _would_issue(kind, pending, config, register, mapper) -> list[LetterResult]:
     """The numbers a real run would give, in input order, without taking any."""
     counters: dict[tuple[str, int], int] = {}
     planned = []
-    for start in range(0, len(pending), CHUNK):
-        chunk = pending[start:start + CHUNK]
-        for letter, parts in zip(chunk, mapper(prepare_record, [l.record.data for l in chunk])):
-            prepared = as_prepared(kind, parts)
+    for chunk, prepared_chunk in _prepared_chunks(kind, pending, mapper):
+        for letter, prepared in zip(chunk, prepared_chunk):
             key, make_number = numbering_for(config, kind.kind, prepared.letter_date.year)
             slot = (key, prepared.letter_date.year)
             if slot not in counters:
@@ -194,10 +200,8 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
 
 
 def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress) -> None:
-    total = len(pending)
-    for start in range(0, total, CHUNK):
-        chunk = pending[start:start + CHUNK]
-        prepared = [as_prepared(kind, parts) for parts in mapper(prepare_record, [l.record.data for l in chunk])]
+    done = 0
+    for chunk, prepared in _prepared_chunks(kind, pending, mapper):
         specs = [reserve_spec(config, p, template.name, template.sha256,
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
         entries = register.reserve_many(specs)
@@ -209,8 +213,9 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
         del prepared, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
         _settle(mapper(run_job, jobs_), chunk, result, register, seqs)
+        done += len(chunk)
         if progress:
-            progress(min(start + CHUNK, total), total)
+            progress(done, len(pending))
 
 
 def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, register: Register, seqs: dict[str, int]) -> None:
