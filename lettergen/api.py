@@ -12,24 +12,23 @@ Every function takes an optional :class:`~lettergen.config.Config` (default:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from .config import Config, load_config
-from .errors import InputFileError, UnknownKind
+from .errors import ConversionError, InputFileError, RegisterError, UnknownKind
 from .files import write_atomic
-from .letters import prepare, render_context, template_for, template_path
+from .issuing import Issued, issue, open_register, regenerate
+from .letters import prepare, render_context, template_for, template_path, with_defaults
 from .models import KindInfo, RenderedLetter
 
-if TYPE_CHECKING:
-    from .issuing import Issued
 from .schemas import KindSchema, kind_names, load_kind
 from .validation import ValidationResult, validate as _validate
-from .letters import with_defaults
 
 
 def _config(config: Config | None) -> Config:
@@ -126,22 +125,19 @@ def render_to_file(kind: str, data: dict[str, Any], output: str | Path, *, numbe
 
 def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None = None, config: Config | None = None,
                  pdf: bool = False, supersedes: str | None = None, corrects: dict | None = None,
-                 strict: bool = False) -> "Issued":
+                 strict: bool = False) -> Issued:
     """Validate, take the next number from the register, write and register one letter.
 
     Invalid data raises :class:`InvalidInput` and consumes no number; so does a
     wording / time-limit finding with ``strict`` (:class:`CheckFailed`).
     Otherwise those findings are returned as warnings in ``Issued.findings``.
     """
-    from .issuing import issue, open_register
-
     cfg = _config(config)
     with open_register(cfg) as register:
         issued = issue(kind, data, cfg, register, output=Path(output).resolve() if output else None,
                        supersedes=supersedes, corrects=corrects, strict=strict)
         if pdf:
-            from .errors import ConversionError
-            from .pdfs import convert_issued
+            from .pdfs import convert_issued  # PDF support only when asked for
 
             failures = convert_issued(register, [(issued.entry.number, str(issued.path))])
             if failures:
@@ -157,18 +153,12 @@ def reissue(number: str, *, output: str | Path | None = None, config: Config | N
     :class:`RegisterError` saying why when that is impossible (template changed,
     number void or never issued).
     """
-    from .errors import RegisterError
-    from .files import write_atomic
-    from .issuing import open_register, regenerate
-
     cfg = _config(config)
     with open_register(cfg) as register:
         entry = register.get(number)
     if entry.status not in ("issued", "superseded"):
         raise RegisterError(f"文号 {number} 的状态为「{entry.status_label}」，没有可重新生成的信函")
     docx = regenerate(entry, cfg)
-    import hashlib
-
     digest = hashlib.sha256(docx).hexdigest()
     if digest != entry.file_hash:
         raise RegisterError(f"文号 {number} 重新生成的文件与登记的校验值不符（{digest[:12]}… ≠ {str(entry.file_hash)[:12]}…），未写出")
@@ -178,14 +168,11 @@ def reissue(number: str, *, output: str | Path | None = None, config: Config | N
 
 
 def correct(number: str, data: dict[str, Any], *, reason: str, output: str | Path | None = None,
-            config: Config | None = None) -> "Issued":
+            config: Config | None = None) -> Issued:
     """Issue a corrected letter that supersedes ``number`` and says so (订正).
 
     The old letter stays in the register as superseded, with ``reason``.
     """
-    from .errors import RegisterError
-    from .issuing import open_register
-
     cfg = _config(config)
     with open_register(cfg) as register:
         old = register.get(number)

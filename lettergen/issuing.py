@@ -62,6 +62,7 @@ def quality_gate(prepared: Prepared, docx: bytes, config: Config, *, strict: boo
 
 
 def open_register(config: Config) -> Register:
+    """The register named by the settings (``[register] url`` or ``LETTERGEN_REGISTER_URL``)."""
     return Register(config.register_url)
 
 

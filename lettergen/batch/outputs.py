@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import InputFileError, InvalidInput
+from ..issuing import open_register
 from ..models import Problem
 from .combine import combine_docx
 from .report import write_error_report, write_manifest
@@ -56,11 +57,10 @@ def generate(kind: str, source: Path, config: Config, out_dir: Path, *, combine:
     if combine and written:
         outputs.combined_docx = combine_docx([Path(r.path) for r in written], combine)
     if pdf and written:
-        from ..pdfs import convert_issued
-        from ..register import Register
+        from ..pdfs import convert_issued  # PDF support only when asked for
 
         in_register_order = sorted(written, key=lambda r: r.number_sort)
-        with Register(config.register_url) as register:
+        with open_register(config) as register:
             outputs.pdf_failures = convert_issued(register, [(r.number, r.path) for r in in_register_order],
                                                   merge_to=combine_pdf)
         outputs.combined_pdf = combine_pdf

@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 from ..config import Config
 from ..errors import InvalidInput
-from ..issuing import PLACEHOLDER_NUMBER, check_filename_pattern, output_name, recover, reserve_spec
+from ..issuing import PLACEHOLDER_NUMBER, check_filename_pattern, open_register, output_name, recover, reserve_spec
 from ..letters import render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
@@ -115,7 +115,7 @@ def run_batch(
             result.warnings += letter.warnings
         if result.problems and not skip_invalid:
             raise InvalidInput(result.problems, source=str(source))
-        register = register or Register(config.register_url)
+        register = register or open_register(config)
         try:
             if not dry_run:
                 # before looking for kept letters: a letter whose file was written by an

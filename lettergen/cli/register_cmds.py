@@ -14,12 +14,9 @@ import click
 
 from .. import jsondata
 from ..errors import CheckFailed
+from ..issuing import open_register
 from ..register import STATUSES, Entry, Register
 from .options import cli, pass_app
-
-
-def open_register(app) -> Register:
-    return Register(app.config.register_url)
 
 
 def _width(text: str) -> int:
@@ -85,7 +82,7 @@ def register_group() -> None:
 @pass_app
 def list_cmd(app, **filters) -> None:
     """List registered letters as a table, by number."""
-    with open_register(app) as register:
+    with open_register(app.config) as register:
         found = _query(register, filters)
     if not found:
         click.echo("没有符合条件的登记。")
@@ -110,7 +107,7 @@ def _show_value(value) -> str:
 @pass_app
 def show_cmd(app, number: str) -> None:
     """Show everything recorded for NUMBER (文号), including the letter data."""
-    with open_register(app) as register:
+    with open_register(app.config) as register:
         entry = register.get(number)
     fields = [
         ("文号", entry.number), ("类型", entry.kind), ("日期", entry.letter_date), ("客户", entry.customer),
@@ -137,7 +134,7 @@ def show_cmd(app, number: str) -> None:
 @pass_app
 def void_cmd(app, number: str, reason: str) -> None:
     """Void NUMBER (作废): the entry stays in the register with the reason and time."""
-    with open_register(app) as register:
+    with open_register(app.config) as register:
         entry = register.mark_void(number, reason)
     click.echo(f"已作废 {entry.number}：{entry.status_reason}")
 
@@ -148,7 +145,7 @@ def void_cmd(app, number: str, reason: str) -> None:
 @pass_app
 def export_cmd(app, path: Path, **filters) -> None:
     """Export entries to PATH (.csv for Excel, UTF-8 with BOM; or .xlsx)."""
-    with open_register(app) as register:
+    with open_register(app.config) as register:
         count = register.export(_query(register, filters), path)
     click.echo(f"已导出 {count} 条登记到 {path}")
 
@@ -161,7 +158,7 @@ def verify_cmd(app, no_files: bool) -> None:
 
     Exit code 1 with the problems listed when the register is not consistent.
     """
-    with open_register(app) as register:
+    with open_register(app.config) as register:
         report = register.verify(check_files=not no_files)
     c = report.checked
     summary = (f"{c['entries']} 条登记（已签发 {c['issued']}，作废 {c['void']}，已被订正 {c['superseded']}，"
