@@ -40,6 +40,16 @@ def project_copy(tmp_path: Path, project_config: Config) -> Config:
 
 
 @pytest.fixture
+def project_copy_settings(project_copy: Config, tmp_path: Path) -> Path:
+    """A settings file (for ``--config``) pointing at the ``project_copy`` folders."""
+    toml = tmp_path / "lettergen.toml"
+    toml.write_text((PROJECT_DIR / "lettergen.toml").read_text(encoding="utf-8") + "\n[paths]\n"
+                    f"templates = \"{project_copy.templates_dir}\"\nschemas = \"{project_copy.schemas_dir}\"\n"
+                    f"samples = \"{project_copy.samples_dir}\"\n", encoding="utf-8")
+    return toml
+
+
+@pytest.fixture
 def sample_data():
     """Load a bundled sample input by kind."""
     from lettergen.api import load_data

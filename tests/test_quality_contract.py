@@ -104,11 +104,8 @@ def test_missing_and_orphan_templates(project_copy):
     assert {("template-missing", "error"), ("template-orphan", "warning")} <= codes
 
 
-def test_cli_templates_check_exit_codes(project_copy, tmp_path, capsys):
-    toml = tmp_path / "lettergen.toml"
-    toml.write_text((PROJECT_DIR / "lettergen.toml").read_text(encoding="utf-8") + "\n[paths]\n"
-                    f"templates = \"{project_copy.templates_dir}\"\nschemas = \"{project_copy.schemas_dir}\"\n"
-                    f"samples = \"{project_copy.samples_dir}\"\n", encoding="utf-8")
+def test_cli_templates_check_exit_codes(project_copy, project_copy_settings, capsys):
+    toml = project_copy_settings
     with pytest.raises(SystemExit) as ok:
         main(["--config", str(toml), "templates", "check"])
     assert ok.value.code == 0 and "模板检查通过" in capsys.readouterr().out

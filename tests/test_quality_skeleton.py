@@ -52,11 +52,8 @@ def test_new_kind_rejects_bad_keys(project_copy, key):
     assert sorted(p.name for p in project_copy.schemas_dir.iterdir()) == sorted(p.name for p in (PROJECT_DIR / "schemas").iterdir())
 
 
-def test_cli_templates_new(project_copy, tmp_path, capsys):
-    toml = tmp_path / "lettergen.toml"
-    toml.write_text((PROJECT_DIR / "lettergen.toml").read_text(encoding="utf-8") + "\n[paths]\n"
-                    f"templates = \"{project_copy.templates_dir}\"\nschemas = \"{project_copy.schemas_dir}\"\n"
-                    f"samples = \"{project_copy.samples_dir}\"\n", encoding="utf-8")
+def test_cli_templates_new(project_copy, project_copy_settings, capsys):
+    toml = project_copy_settings
     with pytest.raises(SystemExit) as done:
         main(["--config", str(toml), "templates", "new", "revisit_letter", "--name", "回访函"])
     out = capsys.readouterr().out
