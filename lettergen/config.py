@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .settings_check import check_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_NAME = "lettergen.toml"
@@ -43,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
         "thank_you_days": 7,
     },
     "calendar": {"holidays": [], "workdays": []},
-    "register": {"url": "sqlite:///lettergen-register.sqlite"},
+    "register": {"url": "sqlite:///lettergen-register.sqlite", "id": ""},
     "output": {"dir": "out", "filename": "{number}_{customer}"},
     "style": {"profile": "song"},
     "paths": {
@@ -52,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
         "samples": str(PROJECT_DIR / "samples"),
     },
     "issued_by": "",
+    # bounds on input files: rows, cells, xlsx members, nesting (see README "Limits")
+    "limits": {"max_rows": 100_000, "max_cells": 2_000_000, "xlsx_max_member_mb": 200,
+               "xlsx_max_ratio": 200, "max_depth": 64},
 }
 
 
@@ -130,6 +134,10 @@ class Config:
             raise ConfigError(f"配置项 policy.{key} 应为整数，当前为 {raw!r}")
         return raw
 
+    def limit(self, key: str) -> int:
+        """A bound from ``[limits]`` (see :data:`DEFAULTS`)."""
+        return int(self.data.get("limits", {}).get(key, DEFAULTS["limits"][key]))
+
     def number_code(self, kind: str) -> str:
         return str(self.data["numbering"]["codes"].get(kind, ""))
 
@@ -150,4 +158,5 @@ def load_config(path: str | os.PathLike | None = None, *, cwd: str | os.PathLike
         raise ConfigError(f"找不到配置文件 {file}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"配置文件 {file} 格式错误：{exc}") from None
+    check_settings(raw, file)
     return Config(deep_merge(DEFAULTS, raw), file.resolve().parent, file.resolve())

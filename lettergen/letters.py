@@ -13,7 +13,7 @@ from typing import Any
 
 from .compute import enrich
 from .config import Config
-from .errors import InvalidInput, TemplateError
+from .errors import ConfigError, InvalidInput, TemplateError
 from .models import Problem
 from .rendering import CompiledTemplate, load_template, to_context
 from .schemas import KindSchema, load_kind
@@ -53,9 +53,13 @@ def with_defaults(kind: KindSchema, data: dict[str, Any], config: Config) -> dic
         return out
     for name, section in CONFIG_DEFAULTS.items():
         defaults = config.section(section)
+        given = out.get(name)
+        if name == "sender" and name in kind.rules and not defaults and not given:
+            where = f"配置文件 {config.source}" if config.source else "设置（未找到 lettergen.toml）"
+            raise ConfigError(f"{where}缺少 [organisation] 一节（发函单位：name、address、phone、credit_code），"
+                              "每封信函都要用；请在 lettergen.toml 中加入该节")
         if name not in kind.rules or not defaults:
             continue
-        given = out.get(name)
         if given is None:
             out[name] = dict(defaults)
         elif isinstance(given, dict):
