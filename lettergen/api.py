@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from .config import Config, load_config
-from .errors import ConversionError, InputFileError, RegisterError, UnknownKind
+from .errors import ConversionError, InputFileError, OutputExists, RegisterError, UnknownKind
 from .files import write_atomic
 from .issuing import Issued, issue, open_register, regenerate
 from .letters import prepare, render_context, template_for, template_path, with_defaults
@@ -156,13 +156,19 @@ def reissue(number: str, *, output: str | Path | None = None, config: Config | N
     cfg = _config(config)
     with open_register(cfg) as register:
         entry = register.get(number)
+        register_id = register.register_id
     if entry.status not in ("issued", "superseded"):
         raise RegisterError(f"文号 {number} 的状态为「{entry.status_label}」，没有可重新生成的信函")
-    docx = regenerate(entry, cfg)
+    target = Path(output) if output else Path(entry.output_path or f"{number}.docx")
+    if target.exists():
+        raise OutputExists(str(target))
+    docx = regenerate(entry, cfg, register_id)
     digest = hashlib.sha256(docx).hexdigest()
+    if digest != entry.file_hash:  # a letter issued before letters carried their register's identity
+        docx = regenerate(entry, cfg)
+        digest = hashlib.sha256(docx).hexdigest()
     if digest != entry.file_hash:
         raise RegisterError(f"文号 {number} 重新生成的文件与登记的校验值不符（{digest[:12]}… ≠ {str(entry.file_hash)[:12]}…），未写出")
-    target = Path(output) if output else Path(entry.output_path or f"{number}.docx")
     write_atomic(target, docx)
     return target
 

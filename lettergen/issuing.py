@@ -27,6 +27,7 @@ from . import jsondata
 from .config import Config
 from .errors import CheckFailed, ConfigError, OutputExists, RegisterError
 from .files import sha256_file, write_atomic
+from .identity import check_register, letter_identity
 from .letters import Prepared, prepare, render_context, template_for
 from .numbering import numbering_for
 from .register import Entry, Register
@@ -145,6 +146,7 @@ def issue(
     findings = quality_gate(prepared, trial, config, strict=strict)
     if output is None:
         check_filename_pattern(config.filename_pattern)  # a settings error must not cost a number
+    check_register(register, config, [config.output_dir, Path(output).parent if output else None])
     recover(register)
     spec = reserve_spec(config, prepared, template.name, template.sha256, supersedes=supersedes)
     with register.issuing(**spec) as entry:
@@ -152,17 +154,23 @@ def issue(
             used = {p.name for p in config.output_dir.glob("*")} if config.output_dir.is_dir() else set()
             output = config.output_dir.resolve() / output_name(config, prepared, entry.number, entry.seq, used)
         register.plan_outputs([(entry.number, str(output))])
-        digest = write_atomic(output, render_context(template, prepared.context, entry.number))
+        docx = render_context(template, prepared.context, entry.number, letter_identity(entry, register.register_id))
+        digest = write_atomic(output, docx)
         entry = register.mark_issued(entry.number, output_path=str(output), file_hash=digest)
     return Issued(entry, Path(output), prepared, findings)
 
 
-def regenerate(entry: Entry, config: Config) -> bytes:
+def regenerate(entry: Entry, config: Config, register_id: str | None = None) -> bytes:
     """The letter of ``entry`` rendered again from its stored data.
 
-    Raises :class:`RegisterError` when the template changed since it was issued
-    (the file would differ).
+    With ``register_id`` the letter carries its identity (as issued since
+    register revision 0005; without it, as letters issued before).  Raises
+    :class:`RegisterError` when the template changed since it was issued (the
+    file would differ) or the entry has no data (rebuilt from the letters).
     """
+    if "context" not in entry.data:
+        raise RegisterError(f"文号 {entry.number} 的登记是从信函文件重建的，没有原始数据，无法重新生成；"
+                            f"原件：{entry.output_path}")
     template = template_for(config, entry.kind)
     if template.sha256 != entry.template_hash:
         raise RegisterError(
@@ -171,4 +179,5 @@ def regenerate(entry: Entry, config: Config) -> bytes:
             "如需按新模板出具，请使用 register correct 订正"
         )
     context = jsondata.decode(entry.data["context"])
-    return render_context(template, context, entry.number)
+    identity = letter_identity(entry, register_id) if register_id else None
+    return render_context(template, context, entry.number, identity)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .compute import enrich
+from .docprops import stamp
 from .config import Config
 from .errors import ConfigError, InvalidInput, TemplateError
 from .models import Problem
@@ -108,7 +109,10 @@ def template_for(config: Config, kind: str) -> CompiledTemplate:
 RENDER_NAMES = ("number", "corrects")
 
 
-def render_context(template: CompiledTemplate, context: dict[str, Any], number: str) -> bytes:
+def render_context(template: CompiledTemplate, context: dict[str, Any], number: str,
+                   identity: dict[str, str] | None = None) -> bytes:
     """Render ``context`` with its document number; ``corrects`` (the number and date of
-    the letter this one corrects, or None) comes from the context when set."""
-    return template.render({"corrects": None, **context, "number": number})
+    the letter this one corrects, or None) comes from the context when set.  ``identity``
+    (register id, number, kind, sequence …) goes into the document properties."""
+    docx = template.render({"corrects": None, **context, "number": number})
+    return stamp(docx, identity) if identity else docx

@@ -206,17 +206,21 @@ def test_get_unknown_number_is_a_register_error(register):
 def test_find_by_source_key_returns_latest_non_void(register, spec):
     assert register.find_by_source_key("payment_reminder", "orders.xlsx#3") is None
     first = register.reserve(**spec(source_key="orders.xlsx#3"))
-    second = register.reserve(**spec(source_key="orders.xlsx#3"))
+    with pytest.raises(RegisterError, match="已有文号"):  # one active letter per input row
+        register.reserve(**spec(source_key="orders.xlsx#3"))
     register.reserve(**spec(source_key="orders.xlsx#3", kind="sales_letter", code="销"))
-    assert register.find_by_source_key("payment_reminder", "orders.xlsx#3").number == second.number
-    register.mark_void(second.number, "重复")
     assert register.find_by_source_key("payment_reminder", "orders.xlsx#3").number == first.number
+    register.mark_void(first.number, "作废后可重新签发")
+    assert register.find_by_source_key("payment_reminder", "orders.xlsx#3") is None
+    second = register.reserve(**spec(source_key="orders.xlsx#3"))
+    assert register.find_by_source_key("payment_reminder", "orders.xlsx#3").number == second.number
 
 
 def test_find_by_source_keys_agrees_with_one_by_one(register, spec):
     keys = [f"row-{i}" for i in range(700)]  # more than one IN (...) chunk
     for key in keys[:600]:
         register.reserve(**spec(source_key=key))
+    register.mark_void(register.find_by_source_key("payment_reminder", "row-5").number, "重开")
     latest = register.reserve(**spec(source_key="row-5"))
     register.reserve(**spec(source_key="row-7", kind="sales_letter", code="销"))
     register.mark_void(register.find_by_source_key("payment_reminder", "row-9").number, "重复")
@@ -352,7 +356,7 @@ def test_register_created_at_0001_upgrades_in_place_and_keeps_rows(register_url)
     engine.dispose()
 
     register = Register(register_url)
-    assert register.schema_revision() == db.head_revision() == db.HEAD == "0002"
+    assert register.schema_revision() == db.head_revision() == db.HEAD == "0005"
     old = register.get("老函〔2025〕1号")
     assert (old.customer, old.data, old.pdf_path, old.letter_date) == ("老客户", {"金额": "1.00"}, None, date(2025, 6, 1))
     register.set_pdf(old.number, "/old.pdf", "123")

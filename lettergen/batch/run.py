@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 
 from ..config import Config
 from ..errors import InvalidInput
+from ..identity import check_register, letter_identity
 from ..issuing import PLACEHOLDER_NUMBER, check_filename_pattern, open_register, output_name, recover, reserve_spec
 from ..letters import render_context, template_for
 from ..models import Problem
@@ -117,6 +118,7 @@ def run_batch(
             raise InvalidInput(result.problems, source=str(source))
         register = register or open_register(config)
         try:
+            check_register(register, config, [out_dir, config.output_dir])
             if not dry_run:
                 # before looking for kept letters: a letter whose file was written by an
                 # interrupted run is completed here and then kept, not issued twice
@@ -201,15 +203,19 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
 
 def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress) -> None:
     done = 0
+    register_id = register.register_id
     for chunk, prepared in _prepared_chunks(kind, pending, mapper):
         specs = [reserve_spec(config, p, template.name, template.sha256,
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
-        entries = register.reserve_many(specs)
+        entries, taken = register.claim_many(specs)  # rows another run claimed meanwhile are kept, not issued twice
+        for i, entry in taken.items():
+            result.results.append(LetterResult(chunk[i], "kept", entry.number, entry.output_path or "",
+                                               "同时运行的另一批次已为此行签发，保留其文号", entry.seq))
         seqs = {e.number: e.seq for e in entries}
         jobs_ = []
-        for i, (p, entry) in enumerate(zip(prepared, entries)):
+        for i, p, entry in zip([i for i in range(len(chunk)) if i not in taken], [p for i, p in enumerate(prepared) if i not in taken], entries):
             name = output_name(config, p, entry.number, entry.seq, used)
-            jobs_.append(Job(i, entry.number, str(out_dir / name), p.context))
+            jobs_.append(Job(i, entry.number, str(out_dir / name), p.context, letter_identity(entry, register_id)))
         del prepared, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
         _settle(mapper(run_job, jobs_), chunk, result, register, seqs)

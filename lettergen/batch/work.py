@@ -78,6 +78,7 @@ class Job:
     number: str
     path: str
     context: dict[str, Any]
+    identity: dict[str, str] | None = None  # document properties naming the register
 
 
 @dataclass
@@ -95,7 +96,7 @@ def run_job(job: Job) -> Done:
     from ..quality import check_letter_quality
 
     try:
-        docx = render_context(_state["template"], job.context, job.number)
+        docx = render_context(_state["template"], job.context, job.number, job.identity)
         kind = _state["kind"]
         notes = [str(f) for f in check_letter_quality(kind.kind, job.context, docx, _state["config"]) if f.severity == "warning"]
         digest = write_atomic(job.path, docx)

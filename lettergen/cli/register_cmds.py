@@ -14,6 +14,7 @@ import click
 
 from .. import jsondata
 from ..errors import CheckFailed
+from ..identity import unknown_letters
 from ..issuing import open_register
 from ..register import STATUSES, Entry, Register
 from .options import cli, pass_app
@@ -152,14 +153,19 @@ def export_cmd(app, path: Path, **filters) -> None:
 
 @register_group.command("verify")
 @click.option("--no-files", is_flag=True, help="Skip checking the letters' files and hashes.")
+@click.option("--dir", "folders", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Also look here for letters the register does not know (default: [output] dir). Repeatable.")
 @pass_app
-def verify_cmd(app, no_files: bool) -> None:
-    """Check the register: numbers 1..n without gaps, files unchanged, references valid.
+def verify_cmd(app, no_files: bool, folders: tuple[Path, ...]) -> None:
+    """Check the register: numbers 1..n without gaps, files unchanged, references valid,
+    and no letter on disk that the register does not know.
 
     Exit code 1 with the problems listed when the register is not consistent.
     """
     with open_register(app.config) as register:
         report = register.verify(check_files=not no_files)
+        if not no_files:
+            report.problems += unknown_letters(register, folders or [app.config.output_dir])
     c = report.checked
     summary = (f"{c['entries']} 条登记（已签发 {c['issued']}，作废 {c['void']}，已被订正 {c['superseded']}，"
                f"预留 {c['reserved']}），{c['sequences']} 个序列，{c['files']} 个文件")

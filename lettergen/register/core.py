@@ -14,21 +14,20 @@ Rules kept here:
 from __future__ import annotations
 
 import os
-from collections import Counter
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from ..errors import RegisterError
 from . import engine as db
-from . import process
+from . import claims, process
 from .entry import ISSUED, RESERVED, STATUS_LABELS, STATUSES, SUPERSEDED, VOID, Entry, VerifyReport
 from .entry import entry_from_row, utcnow
+from .maintenance import RegisterMaintenance
 from .rows import as_date, base_row, check_spec, check_unique, key_of, require_status, require_text, set_number
 from .schema import entries, sequences
 
@@ -36,7 +35,7 @@ STALE_REASON = "签发中断（进程已退出）"
 _CHUNK = 500  # numbers per IN (...) query
 
 
-class Register:
+class Register(RegisterMaintenance):
     """The register of issued letters (发文登记簿) behind a database URL.
 
     ``Register("sqlite:///path/register.sqlite")`` creates the file on first
@@ -104,38 +103,51 @@ class Register:
     def reserve_many(self, specs: list[dict[str, Any]]) -> list[Entry]:
         """Reserve one number per spec (same keys as :meth:`reserve`) in one transaction.
 
-        Numbers are consecutive per sequence, in list order.
+        Numbers are consecutive per sequence, in list order.  A spec whose
+        (kind, source key) already has an entry that is not void is refused.
+        """
+        return self.claim_many(specs, keep_claimed=False)[0]
+
+    def claim_many(self, specs: list[dict[str, Any]], *, keep_claimed: bool = True) -> tuple[list[Entry], dict[int, Entry]]:
+        """:meth:`reserve_many`, except that specs whose input row is already claimed take no number.
+
+        Returns the new entries (in list order) and ``{index: existing entry}``
+        for the specs whose (kind, source key) already has an entry that is
+        not void: a sheet run twice at the same time gives one letter per row.
         """
         specs = [check_spec(s) for s in specs]
         if not specs:
-            return []
+            return [], {}
         proc, now = process.current(), utcnow()
         rows = [base_row(s, proc, now) for s in specs]  # JSON etc. before taking the lock
-        counts = Counter(key_of(s) for s in specs)
+        try:
+            return self._claim_many(specs, rows, keep_claimed)
+        except claims.SourceConflict:  # a concurrent claim these locks did not serialise: look again
+            if not keep_claimed:
+                raise RegisterError("同一输入行已由另一进程登记（同一表格同时运行了两次？），未占用文号") from None
+            return self._claim_many(specs, [dict(r, seq=None, number=None) for r in rows], keep_claimed)
+
+    def _claim_many(self, specs, rows, keep_claimed: bool) -> tuple[list[Entry], dict[int, Entry]]:
         with self._tx() as conn:
-            last = {key: self._claim(conn, key, counts[key]) for key in sorted(counts)}
-            self._check_supersedes(conn, {s["supersedes"] for s in specs if s.get("supersedes")})
-            for spec, row in zip(specs, rows):
+            last = {key: claims.lock_sequence(conn, key) for key in sorted({key_of(s) for s in specs})}
+            first = dict(last)
+            taken = claims.claimed(conn, specs)
+            if taken and not keep_claimed:
+                shown = "、".join(f"{specs[i]['source_key']}（{e.number}）" for i, e in list(taken.items())[:5])
+                raise RegisterError(f"这些输入行已有文号，未再占用：{shown}")
+            fresh = [(spec, row) for i, (spec, row) in enumerate(zip(specs, rows)) if i not in taken]
+            self._check_supersedes(conn, {s["supersedes"] for s, _ in fresh if s.get("supersedes")})
+            for spec, row in fresh:
                 last[key_of(spec)] += 1
                 set_number(row, last[key_of(spec)], spec["make_number"])
-            check_unique(rows)
-            try:
-                conn.execute(sa.insert(entries), rows)  # plain executemany: fastest on both drivers
-            except IntegrityError as exc:  # not a race: the sequence rows are locked
-                raise RegisterError(f"文号重复：登记簿中已有相同文号（请检查文号格式是否含序号 {{seq}}）：{exc.orig}") from exc
-            ids = _ids(conn, rows)
-        return [entry_from_row({**row, "id": ids[row["number"]]}) for row in rows]
-
-    @staticmethod
-    def _claim(conn: Connection, key: tuple[str, int], count: int) -> int:
-        """Lock the sequence row of ``key``, advance it by ``count``; return the old value."""
-        seq_key, year = key
-        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(sequences)
-        conn.execute(insert.values(sequence_key=seq_key, year=year, last_seq=0).on_conflict_do_nothing())
-        where = (sequences.c.sequence_key == seq_key) & (sequences.c.year == year)
-        last = conn.execute(sa.select(sequences.c.last_seq).where(where).with_for_update()).scalar_one()
-        conn.execute(sa.update(sequences).where(where).values(last_seq=last + count))
-        return last
+            for key, value in last.items():
+                if value != first[key]:
+                    claims.advance_sequence(conn, key, value)
+            new_rows = [row for _, row in fresh]
+            check_unique(new_rows)
+            claims.insert(conn, new_rows)
+            ids = _ids(conn, new_rows)
+        return [entry_from_row({**row, "id": ids[row["number"]]}) for row in new_rows], taken
 
     @staticmethod
     def _check_supersedes(conn: Connection, numbers: set[str]) -> None:

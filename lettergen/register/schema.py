@@ -56,4 +56,16 @@ entries = sa.Table(
     sa.Index("ix_register_entries_status", "status"),
     sa.Index("ix_register_entries_batch", "batch_id"),
     sa.Index("ix_register_entries_date", "letter_date"),
+    # one active (not void) letter per input row: a sheet run twice at once cannot issue two
+    sa.Index("uq_register_entries_active_source", "kind", "source_key", unique=True,
+             sqlite_where=sa.text("status != 'void' AND source_key IS NOT NULL"),
+             postgresql_where=sa.text("status != 'void' AND source_key IS NOT NULL")),
+)
+
+#: Facts about the register itself; ``register_id`` identifies it in every letter it numbers.
+meta = sa.Table(
+    "register_meta",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )

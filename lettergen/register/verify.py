@@ -34,16 +34,22 @@ def _same_hash(recorded: str, actual: str) -> bool:
     return recorded.removeprefix("sha256:") == actual
 
 
+def _advice(label: str, number: str, what: str) -> str:
+    """A command that restores a letter's .docx (its PDF is made again with ``lettergen pdf``)."""
+    return f"（可用 lettergen register reissue {number} {what}）" if label == "文件" else ""
+
+
 def _check_file(label: str, number: str, path: str | None, recorded: str | None, problems: list[str]) -> bool:
     """Append a problem unless ``path`` exists with hash ``recorded``; return whether a file was checked."""
     if not path or not recorded:
         problems.append(f"文号 {number} 已签发，但登记簿中没有{label}的路径或校验值")
         return False
     if not Path(path).is_file():
-        problems.append(f"文号 {number} 的{label}不存在：{path}")
+        problems.append(f"文号 {number} 的{label}不存在：{path}" + _advice(label, number, "重新生成"))
         return False
     if not _same_hash(recorded, sha256_file(path)):
-        problems.append(f"文号 {number} 的{label}已被改动（SHA-256 与登记不符）：{path}")
+        problems.append(f"文号 {number} 的{label}已被改动（SHA-256 与登记不符）：{path}"
+                        + _advice(label, number, "移走改动过的文件后重新生成原件"))
     return True
 
 
@@ -92,7 +98,7 @@ def verify(seq_rows: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, An
             problems.append(f"文号 {number} 的状态「{status}」无效")
         if status == RESERVED:
             if is_alive(row) is False:
-                problems.append(f"文号 {number} 仍为“预留”，但签发它的进程已退出（请运行恢复：recover_stale）")
+                problems.append(f"文号 {number} 仍为“预留”，但签发它的进程已退出（请运行 lettergen register recover）")
             else:
                 report.in_progress.append(number)
         if status in (VOID, SUPERSEDED) and not (row["status_reason"] or "").strip():

@@ -1,0 +1,113 @@
+"""The register identity a letter carries in its document properties (docProps/custom.xml).
+
+Every issued letter records, as custom document properties (Word: File ›
+Properties › Custom), which register numbered it and how: the register's
+id, the number, the kind, the sequence key, sequence number and year, and
+what ``register rebuild`` needs to restore an entry (date, customer,
+subject, template).  :func:`stamp` adds them to a rendered .docx after
+rendering (the template is not involved); :func:`read_identity` reads them
+back.  Static parts are copied as compressed bytes, so stamping costs little
+and the same letter and identity give the same bytes.
+"""
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+import zlib
+from io import BytesIO
+from pathlib import Path
+from typing import Mapping
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape, quoteattr
+
+from . import zipwriter
+
+PREFIX = "lettergen."
+CUSTOM_PART = "docProps/custom.xml"
+_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_REL = f'<Relationship Id="rIdLettergen" Type="{_REL_TYPE}" Target="{CUSTOM_PART}"/>'
+_OVERRIDE = f'<Override PartName="/{CUSTOM_PART}" ContentType="{_CONTENT_TYPE}"/>'
+
+
+def _raw_parts(docx: bytes) -> list[zipwriter.Part]:
+    """The package's parts with their compressed bytes, not recompressed."""
+    parts = []
+    with zipfile.ZipFile(BytesIO(docx)) as zf:
+        for info in zf.infolist():
+            start = info.header_offset
+            name_len, extra_len = struct.unpack("<2H", docx[start + 26:start + 30])
+            begin = start + 30 + name_len + extra_len
+            data = docx[begin:begin + info.compress_size]
+            if info.compress_type != zipfile.ZIP_DEFLATED:
+                data = zipwriter.compress(info.filename, data).data
+            parts.append(zipwriter.Part(info.filename.encode("utf-8"), info.CRC, info.file_size, data))
+    return parts
+
+
+def _text(part: zipwriter.Part) -> str:
+    return zlib.decompress(part.data, -15).decode("utf-8")
+
+
+def _properties_xml(props: Mapping[str, str]) -> str:
+    items = "".join(
+        f'<property fmtid="{_FMTID}" pid="{pid}" name={quoteattr(PREFIX + name)}><vt:lpwstr>{escape(str(value))}</vt:lpwstr></property>'
+        for pid, (name, value) in enumerate(props.items(), start=2)
+    )
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Properties xmlns="{_NS}" xmlns:vt="{_VT}">{items}</Properties>')
+
+
+def stamp(docx: bytes, props: Mapping[str, str]) -> bytes:
+    """``docx`` with ``props`` as its custom document properties (named ``lettergen.<key>``).
+
+    A template's own custom properties are replaced: a letter's properties
+    are the register's.
+    """
+    out = []
+    for part in _raw_parts(docx):
+        name = part.name.decode("utf-8")
+        if name == CUSTOM_PART:
+            continue
+        if name == "[Content_Types].xml" and f'PartName="/{CUSTOM_PART}"' not in _text(part):
+            part = zipwriter.compress(name, _text(part).replace("</Types>", _OVERRIDE + "</Types>").encode("utf-8"))
+        elif name == "_rels/.rels":
+            xml = re.sub(r'<Relationship [^>]*Target="/?docProps/custom\.xml"[^>]*/>', "", _text(part))
+            part = zipwriter.compress(name, xml.replace("</Relationships>", _REL + "</Relationships>").encode("utf-8"))
+        out.append(part)
+    out.append(zipwriter.compress(CUSTOM_PART, _properties_xml(props).encode("utf-8")))
+    return zipwriter.build(out)
+
+
+def read_identity(path: str | Path) -> dict[str, str] | None:
+    """The ``lettergen.*`` properties of the .docx at ``path`` (without the prefix), or None."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if CUSTOM_PART not in zf.namelist() or zf.getinfo(CUSTOM_PART).file_size > 1 << 20:
+                return None
+            root = ElementTree.fromstring(zf.read(CUSTOM_PART))
+    except (zipfile.BadZipFile, OSError, KeyError, ElementTree.ParseError):
+        return None
+    found = {}
+    for prop in root.findall(f"{{{_NS}}}property"):
+        name = prop.get("name", "")
+        if name.startswith(PREFIX):
+            found[name[len(PREFIX):]] = "".join(prop.itertext())
+    return found if found.get("register_id") and found.get("number") else None
+
+
+def letter_files(folder: str | Path):
+    """The .docx files under ``folder`` (any depth) that carry a register identity: (path, identity)."""
+    root = Path(folder)
+    if not root.is_dir():
+        return
+    for path in sorted(root.rglob("*.docx")):
+        if path.name.startswith((".~", "~$")) or not path.is_file():
+            continue
+        identity = read_identity(path)
+        if identity:
+            yield path, identity
