@@ -30,6 +30,10 @@ class ConfigError(LettergenError):
     exit_code = 3
 
 
+class OutputFolderError(ConfigError):
+    """The output folder cannot be made or written, or lacks room for the letters asked for."""
+
+
 class UnknownKind(LettergenError):
     """No schema/template pair exists for the requested letter kind."""
 

@@ -16,10 +16,8 @@ and a failure after reservation is recorded, not skipped:
 """
 from __future__ import annotations
 
-import string
 import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +28,11 @@ from .files import sha256_file, write_atomic
 from .identity import check_register, letter_identity
 from .letters import Prepared, prepare, render_context, template_for
 from .numbering import numbering_for
+from .preflight import check_filename_pattern, check_output_folder
 from .register import Entry, Register
 from .sources import safe_filename
 
 PLACEHOLDER_NUMBER = "〔文号〕"
-FILENAME_FIELDS = ("number", "customer", "kind", "kind_name", "date", "seq")
 
 
 @dataclass
@@ -65,15 +63,6 @@ def quality_gate(prepared: Prepared, docx: bytes, config: Config, *, strict: boo
 def open_register(config: Config) -> Register:
     """The register named by the settings (``[register] url`` or ``LETTERGEN_REGISTER_URL``)."""
     return Register(config.register_url)
-
-
-@lru_cache(maxsize=16)
-def check_filename_pattern(pattern: str) -> None:
-    """Unknown placeholders are a settings error (checked once per pattern, not per letter)."""
-    names = {n for _, n, _, _ in string.Formatter().parse(pattern) if n}
-    unknown = names - set(FILENAME_FIELDS)
-    if unknown:
-        raise ConfigError(f"文件名格式「{pattern}」含有未知占位符：{'、'.join(sorted(unknown))}；可用：{'、'.join(FILENAME_FIELDS)}")
 
 
 def output_name(config: Config, prepared: Prepared, number: str, seq: int, used: set[str]) -> str:
@@ -146,6 +135,7 @@ def issue(
     findings = quality_gate(prepared, trial, config, strict=strict)
     if output is None:
         check_filename_pattern(config.filename_pattern)  # a settings error must not cost a number
+    check_output_folder(Path(output).parent if output is not None else config.output_dir, 1, len(trial))
     check_register(register, config, [config.output_dir, Path(output).parent if output else None])
     recover(register)
     spec = reserve_spec(config, prepared, template.name, template.sha256, supersedes=supersedes)

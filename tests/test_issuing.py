@@ -76,11 +76,22 @@ def test_template_error_consumes_no_number(project_config, sample_data, tmp_path
         assert reg.list() == []
 
 
-def test_write_failure_voids_the_number_with_reason(project_config, sample_data, tmp_path):
+def test_write_failure_voids_the_number_with_reason(project_config, sample_data, tmp_path, monkeypatch):
+    from lettergen import issuing
+    from lettergen.errors import OutputFolderError
+
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    with pytest.raises(OSError):
+    with pytest.raises(OutputFolderError):  # known before reserving: no number taken
         api.issue_letter("sales_letter", sample_data("sales_letter"), output=blocker / "letter.docx", config=project_config)
+
+    def fail(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(issuing, "write_atomic", fail)  # a failure only the write itself can show
+    with pytest.raises(OSError):
+        api.issue_letter("sales_letter", sample_data("sales_letter"), config=project_config)
+    monkeypatch.undo()
     with _register(project_config) as reg:
         (entry,) = reg.list()
         assert entry.status == "void" and entry.status_reason.startswith("签发失败：")

@@ -21,10 +21,11 @@ from typing import Callable, Iterator
 from ..config import Config
 from ..errors import InvalidInput
 from ..identity import check_register, letter_identity
-from ..issuing import PLACEHOLDER_NUMBER, check_filename_pattern, open_register, output_name, recover, reserve_spec
+from ..issuing import PLACEHOLDER_NUMBER, open_register, output_name, recover, reserve_spec
 from ..letters import render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
+from ..preflight import check_filename_pattern, check_output_folder
 from ..register import ISSUED, RESERVED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
@@ -135,14 +136,15 @@ def run_batch(
                     result.results.append(kept)
                 else:
                     pending.append(letter)
+            trial = b""
             if pending:
                 # a template that cannot render this data must fail before numbers are taken
-                render_context(template, pending[0].prepare(kind_schema, config).context, PLACEHOLDER_NUMBER)
+                trial = render_context(template, pending[0].prepare(kind_schema, config).context, PLACEHOLDER_NUMBER)
+            check_filename_pattern(config.filename_pattern)  # a settings error must not cost numbers
             if dry_run:
                 result.results += _would_issue(kind_schema, pending, config, register, mapper)
                 return result
-            check_filename_pattern(config.filename_pattern)  # a settings error must not cost numbers
-            out_dir.mkdir(parents=True, exist_ok=True)
+            check_output_folder(out_dir, len(pending), len(trial))
             used = NameSet(p.name for p in out_dir.iterdir())
             _issue(kind_schema, pending, result, config, register, template, out_dir, used, mapper, progress)
         finally:
