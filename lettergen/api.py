@@ -13,16 +13,15 @@ Every function takes an optional :class:`~lettergen.config.Config` (default:
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from .config import Config, load_config
 from .errors import ConversionError, InputFileError, OutputExists, RegisterError, UnknownKind
 from .files import write_atomic
+from .inputs import DEFAULT_MAX_DEPTH, parse_document
 from .issuing import Issued, issue, open_register, regenerate
 from .letters import prepare, render_context, template_for, template_path, with_defaults
 from .models import KindInfo, RenderedLetter
@@ -69,8 +68,8 @@ def sample_text(kind: str, config: Config | None = None) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def load_data(path: str | Path) -> dict[str, Any]:
-    """Read one letter's input from a YAML or JSON file."""
+def load_data(path: str | Path, config: Config | None = None) -> dict[str, Any]:
+    """Read one letter's input from a YAML or JSON file (no YAML aliases; nesting bounded)."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -80,14 +79,8 @@ def load_data(path: str | Path) -> dict[str, Any]:
         raise InputFileError(str(file), "不是 UTF-8 编码的文本文件") from None
     except OSError as exc:
         raise InputFileError(str(file), exc.strerror or str(exc)) from None
-    try:
-        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(str(file), f"JSON 格式错误（第{exc.lineno}行第{exc.colno}列）：{exc.msg}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"（第{mark.line + 1}行第{mark.column + 1}列）" if mark else ""
-        raise InputFileError(str(file), f"YAML 格式错误{where}：{getattr(exc, 'problem', exc)}") from None
+    max_depth = config.limit("max_depth") if config is not None else DEFAULT_MAX_DEPTH
+    data = parse_document(text, str(file), json_text=file.suffix.lower() == ".json", max_depth=max_depth)
     if not isinstance(data, dict):
         raise InputFileError(str(file), "内容应为一组字段（键: 值）")
     return data
@@ -133,6 +126,7 @@ def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None =
     Otherwise those findings are returned as warnings in ``Issued.findings``.
     """
     cfg = _config(config)
+    prepare(kind, data, cfg)  # invalid input is refused before the register is opened (or created)
     with open_register(cfg) as register:
         issued = issue(kind, data, cfg, register, output=Path(output).resolve() if output else None,
                        supersedes=supersedes, corrects=corrects, strict=strict)

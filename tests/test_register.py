@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import zipfile
 import os
 import re
 from datetime import date
@@ -328,6 +329,11 @@ def test_export_is_formula_injection_safe(register, spec, tmp_path, suffix):
         customers = [c.value for c in cells]
         date_cell = sheet.cell(row=2, column=header.index("日期") + 1)
         assert date_cell.is_date and date_cell.value.date() == date(2026, 3, 15)
+        # text cells, shown as written (no visible apostrophe), kept text when edited (quote prefix)
+        assert customers == DANGEROUS and all(c.quotePrefix for c in cells)
+        with zipfile.ZipFile(path) as zf:
+            assert b"<f>" not in zf.read("xl/worksheets/sheet1.xml")
+        return
     assert customers == ["'" + text for text in DANGEROUS]
     assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in customers)
 

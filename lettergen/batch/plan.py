@@ -9,7 +9,7 @@ from ..config import Config
 from ..letters import Prepared, prepare
 from ..models import Problem
 from ..schemas import KindSchema, load_kind
-from ..sources import Field, Record, read_records
+from ..sources import Field, Limits, Record, read_records
 from .work import check_record, set_state
 
 
@@ -91,7 +91,8 @@ def plan_batch(kind: str | KindSchema, path: Path, config: Config, *, sheet: str
         mapper = map
     if group_by is None:
         group_by = (kind.batch or {}).get("group_by")
-    result = read_records(path, source_fields(kind), sheet=sheet, group_by=group_by)
+    result = read_records(path, source_fields(kind), sheet=sheet, group_by=group_by,
+                          limits=Limits.of(config.section("limits")))
     letters: list[PlannedLetter] = []
     bad_rows = {p.row for p in result.problems if p.severity == "error" and p.row is not None}
     seen_keys: dict[str, str] = {}

@@ -51,7 +51,7 @@ def validate_cmd(app, kind: str, input_path: Path) -> None:
 
     Exit code 2 when the input is invalid (校验不通过).
     """
-    result = api.validate(kind, api.load_data(input_path), app.config)
+    result = api.validate(kind, api.load_data(input_path, app.config), app.config)
     echo_warnings(result.warnings)
     if result.problems:
         raise InvalidInput(result.problems, source=str(input_path))
@@ -73,7 +73,7 @@ def render_cmd(app, kind: str, input_path: Path, output: Path | None, number: st
     recorded there.  Nothing is written and no number is used when the input
     is invalid (exit code 2).
     """
-    data = api.load_data(input_path)
+    data = api.load_data(input_path, app.config)
     if number:
         if output is None:
             raise click.UsageError("--number needs -o/--output")

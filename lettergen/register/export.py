@@ -1,9 +1,11 @@
 """Export register entries to CSV (UTF-8 with BOM, for Excel) or XLSX.
 
-Both are safe against formula injection: a text cell starting with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return is written with a leading
-apostrophe, so spreadsheet programs show it as text; in XLSX every text cell
-is a string cell, never a formula.
+Both are safe against formula injection.  In CSV a text cell starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+apostrophe, so spreadsheet programs show it as text.  In XLSX every text
+cell is a string cell, never a formula, shown exactly as it is (no
+apostrophe); a formula-like text also carries Excel's "quote prefix" style,
+so editing the cell keeps it text.
 """
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, (date, datetime, int)):
         return value
-    return safe_text(str(value))
+    return str(value)
 
 
 def export(entries: Iterable[Entry], path: str | os.PathLike) -> int:
@@ -80,7 +82,7 @@ def _csv_value(value: Any) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return safe_text(str(value))
 
 
 def _write_csv(target: Path, rows: list[list[Any]]) -> None:
@@ -108,6 +110,8 @@ def _write_xlsx(target: Path, rows: list[list[Any]]) -> None:
         if isinstance(value, str):
             out.value = ILLEGAL_CHARACTERS_RE.sub("", value)
             out.data_type = "s"  # never a formula, whatever the text
+            if value.startswith(FORMULA_STARTS):
+                out.quotePrefix = True
         else:
             out.value = value
             if isinstance(value, datetime):

@@ -18,10 +18,10 @@ from ..models import Problem
 from .fields import Catalogue, Field, normalise
 from .filenames import NameSet, safe_filename
 from .headers import column_name, map_headers
-from .readers import Table, read_table
+from .readers import Limits, Table, read_table
 from .records import Record, SourceResult, build_records, source_key
 
-__all__ = ["Field", "NameSet", "Record", "SourceResult", "read_records", "safe_filename", "source_key"]
+__all__ = ["Field", "Limits", "NameSet", "Record", "SourceResult", "read_records", "safe_filename", "source_key"]
 
 
 def read_records(
@@ -30,6 +30,7 @@ def read_records(
     *,
     sheet: str | None = None,
     group_by: str | None = None,
+    limits: Limits | None = None,
 ) -> SourceResult:
     """Read ``path`` into records for ``fields``.
 
@@ -39,7 +40,7 @@ def read_records(
     is reported in ``SourceResult.problems`` (with row and column).
     """
     catalogue = Catalogue(fields)
-    table = read_table(path, sheet)
+    table = read_table(path, sheet, limits)
     group_col = _group_column(str(path), table, catalogue, group_by)
     # A group key column the schema does not know is still wanted: not "unknown".
     keep = {group_col} if group_col is not None else set()
@@ -77,5 +78,6 @@ def _group_column(path: str, table: Table, catalogue: Catalogue, group_by: str |
         for index, header in enumerate(table.headers):
             if catalogue.resolve(header) == targets:
                 return index
+    name = catalogue.display(targets[0]) if len(targets) == 1 else group_by
     shown = "、".join(f"「{h}」" for h in table.headers if h)
-    raise InputFileError(path, f"找不到分组列「{group_by}」；表头中的列：{shown}")
+    raise InputFileError(path, f"找不到分组列「{name}」（同一{name}的多行合成一封信函）；表头中的列：{shown}")

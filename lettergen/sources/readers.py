@@ -1,24 +1,44 @@
 """Read a CSV or .xlsx file into a plain table of text cells.
 
 Everything format-specific lives here: encoding detection, delimiter
-sniffing, openpyxl, and turning Excel's Python values into the text the user
-sees in the cell.  The result is a :class:`Table` whose cells are ``str`` or
-``None`` (missing), with row numbers as shown in the spreadsheet.
+sniffing, openpyxl (bounded, in :mod:`.excel`), and turning Excel's Python
+values into the text the user sees in the cell.  The result is a
+:class:`Table` whose cells are ``str`` or ``None`` (missing), with row
+numbers as shown in the spreadsheet.
+
+Files stream in: a CSV is decoded line by line (an encoding error names its
+row), and both formats stop with a clear message at the row and cell caps of
+:class:`Limits` (``[limits]`` in the settings), so a huge or hostile file
+costs bounded memory and time.
 """
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import io
 import zipfile
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, Iterator, Mapping
 
 from ..errors import InputFileError
+from .excel import cell_row, check_package, excel_text, formulas_without_values, number_text  # noqa: F401
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _SAVE_AS_HINT = "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后重试"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on an input sheet (``[limits]`` in the settings; these are the defaults)."""
+
+    max_rows: int = 100_000
+    max_cells: int = 2_000_000
+    xlsx_max_member_mb: int = 200
+    xlsx_max_ratio: int = 200
+
+    @classmethod
+    def of(cls, section: Mapping[str, Any] | None) -> "Limits":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: int(v) for k, v in (section or {}).items() if k in known})
 
 
 @dataclass
@@ -31,9 +51,10 @@ class Table:
     encoding: str | None
 
 
-def read_table(path: str | Path, sheet: str | None = None) -> Table:
-    """Read ``path`` (CSV or .xlsx, chosen by suffix and magic bytes)."""
+def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None = None) -> Table:
+    """Read ``path`` (CSV or .xlsx, chosen by suffix and magic bytes) within ``limits``."""
     path = Path(path)
+    limits = limits or Limits()
     try:
         with path.open("rb") as fh:
             magic = fh.read(8)
@@ -49,21 +70,35 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
             str(path), "文件是旧版 Excel 97-2003（.xls）格式或设置了打开密码，无法读取；" + _SAVE_AS_HINT
         )
     if path.suffix.lower() in EXCEL_SUFFIXES or magic.startswith(b"PK\x03\x04"):
+        check_package(path, limits.xlsx_max_member_mb << 20, limits.xlsx_max_ratio)
         rows, encoding = _xlsx_rows(path, sheet), None
     else:
         if sheet is not None:
             raise InputFileError(str(path), f"CSV 文件没有工作表，不能指定工作表「{sheet}」")
-        rows, encoding = _csv_rows(path)
-    return _to_table(str(path), rows, encoding)
+        reader = _CsvReader(path)
+        rows, encoding = reader.records(), reader
+    try:
+        table = _to_table(str(path), rows, None, limits)
+    finally:
+        rows.close()
+    table.encoding = encoding.encoding if isinstance(encoding, _CsvReader) else encoding
+    return table
 
 
-def _to_table(path: str, rows, encoding: str | None) -> Table:
+def _to_table(path: str, rows, encoding: str | None, limits: Limits = Limits()) -> Table:
     """Find the header (first non-empty row) and normalise every cell."""
     headers: list[str] | None = None
     header_row = 0
     data: list[tuple[int, list[str | None]]] = []
     seen: dict[str, str] = {}  # one object per distinct cell text: sheets repeat dates, names, levels
+    cells_read = 0
     for number, raw in rows:
+        cells_read += len(raw)
+        if len(data) >= limits.max_rows or cells_read > limits.max_cells:
+            what = (f"超过 {limits.max_rows} 行数据" if len(data) >= limits.max_rows
+                    else f"单元格超过 {limits.max_cells} 个")
+            raise InputFileError(path, f"表格{what}（第{number}行处停止读取；上限见设置 [limits] "
+                                 f"{'max_rows' if len(data) >= limits.max_rows else 'max_cells'}）；请把表格拆成几个文件")
         cells = [None if c is None else seen.setdefault(c, c) for c in map(_clean, raw)]
         if not any(c is not None for c in cells):
             continue
@@ -90,32 +125,87 @@ def _clean(value: str | None) -> str | None:
 
 # --- CSV -------------------------------------------------------------------
 
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    """Strict UTF-8 (with or without BOM), then UTF-16 by BOM, then GB18030."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]  # Excel's "Unicode text" export
-    else:
-        candidates = ["utf-8", "gb18030"]
-    error: UnicodeDecodeError | None = None
-    for encoding in candidates:
+_HEAD = 1 << 16  # bytes looked at to recognise the encoding and the delimiter
+
+
+class _CsvReader:
+    """A CSV file decoded line by line: UTF-8 (with or without BOM), UTF-16 by BOM, else GB18030.
+
+    Until the first line that is not ASCII the encoding is open; that line
+    decides (UTF-8 if it decodes, else GB18030), and a later line that does
+    not decode is an error naming its row.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
         try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            error = error or exc
-            continue
+            with path.open("rb") as fh:
+                head = fh.read(_HEAD)
+        except OSError as exc:
+            raise InputFileError(str(path), f"无法读取文件（{exc.strerror or exc}）") from None
+        self.bom = b""
+        self.encoding: str | None = None
+        if head.startswith(b"\xef\xbb\xbf"):
+            self.bom, self.encoding = b"\xef\xbb\xbf", "utf-8-sig"
+        elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            self.encoding = "utf-16"  # Excel's "Unicode text" export
         # A stray NUL in a cell is kept (validation reports it); many NULs mean
         # a binary file or UTF-16 without BOM, which would only yield garbage.
-        if text.count("\x00") > max(8, len(text) // 100):
+        if self.encoding != "utf-16" and head.count(b"\x00") > max(8, len(head) // 100):
             raise InputFileError(str(path), "文件含有空字符，不是文本格式的 CSV；" + _SAVE_AS_HINT)
-        return text, encoding
-    assert error is not None
-    raise InputFileError(
-        str(path),
-        f"无法识别文件编码（既不是 UTF-8，也不是 GB18030/GBK；第 {error.start + 1} 字节附近）；"
-        + _SAVE_AS_HINT,
-    )
+        self.record = 0
+
+    def _decode(self, raw: bytes) -> str:
+        if self.encoding is None:
+            if raw.isascii():
+                return raw.decode("ascii")
+            try:
+                text = raw.decode("utf-8")
+                self.encoding = "utf-8"
+                return text
+            except UnicodeDecodeError:
+                self.encoding = "gb18030"
+        try:
+            return raw.decode("utf-8" if self.encoding == "utf-8-sig" else self.encoding)
+        except UnicodeDecodeError as exc:
+            shown = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GB18030/GBK"}[self.encoding]
+            raise InputFileError(
+                str(self.path), f"无法识别文件编码：第{self.record + 1}行含有无法识别的字符（该行第 {exc.start + 1} 字节附近）："
+                f"文件前面是 {shown} 编码，这一行不是；整个文件应为同一种编码（UTF-8 或 GB18030/GBK）；" + _SAVE_AS_HINT) from None
+
+    def _lines(self, fh) -> Iterator[str]:
+        if self.encoding == "utf-16":
+            import io
+
+            yield from io.TextIOWrapper(fh, encoding="utf-16", newline="")
+            return
+        first = True
+        for raw in fh:
+            if first and self.bom:
+                raw = raw[len(self.bom):]
+            first = False
+            yield self._decode(raw)
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(row number, cells) one record at a time; Excel shows one row per CSV record."""
+        with self.path.open("rb") as fh:
+            lines = self._lines(fh)
+            first = next(lines, "")
+            delimiter = _sniff_delimiter(first)
+            reader = csv.reader(_chain(first, lines), delimiter=delimiter)
+            try:
+                for self.record, record in enumerate(reader, start=1):
+                    yield self.record, record
+            except csv.Error as exc:
+                raise InputFileError(str(self.path), f"CSV 格式错误（第 {self.record + 1} 行附近）：{exc}") from None
+            except UnicodeDecodeError:
+                raise InputFileError(str(self.path), f"第{self.record + 1}行附近含有无法识别的字符；" + _SAVE_AS_HINT) from None
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -124,28 +214,6 @@ def _sniff_delimiter(text: str) -> str:
     counts = {d: first.count(d) for d in (",", "\t", ";")}
     best = max(counts, key=lambda d: (counts[d], d == ","))
     return best if counts[best] else ","
-
-
-def _csv_rows(path: Path):
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(str(path), f"无法读取文件（{exc.strerror or exc}）") from None
-    text, encoding = _decode(path, data)
-    del data
-    return _csv_records(path, text), encoding
-
-
-def _csv_records(path: Path, text: str):
-    """(row number, cells) one record at a time: the sheet is never held twice."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    number = 0
-    try:
-        # Excel shows one row per CSV record, even if a quoted cell spans lines.
-        for number, record in enumerate(reader, start=1):
-            yield number, record
-    except csv.Error as exc:
-        raise InputFileError(str(path), f"CSV 格式错误（第 {number + 1} 行附近）：{exc}") from None
 
 
 # --- Excel -----------------------------------------------------------------
@@ -160,9 +228,15 @@ def _xlsx_rows(path: Path, sheet: str | None):
         raise InputFileError(str(path), f"不是有效的 Excel .xlsx 文件（{exc}）") from None
     try:
         worksheet = _pick_sheet(str(path), workbook, sheet)
+        missing = formulas_without_values(worksheet)
     except BaseException:
         workbook.close()
         raise
+    if missing:
+        workbook.close()
+        rows = sorted({cell_row(ref) for ref in missing})
+        raise InputFileError(str(path), f"单元格 {'、'.join(missing)} 是公式，但文件中没有保存计算结果（第{'、'.join(map(str, rows))}行）："
+                             "文件可能由其他程序生成、从未在 Excel 中打开保存；请在 Excel 中打开并保存后重试，或把公式改为数值")
     return _xlsx_records(workbook, worksheet)
 
 
@@ -188,42 +262,3 @@ def _pick_sheet(path: str, workbook, sheet: str | None):
         return workbook[loose[0]]
     listed = "、".join(f"「{n}」" for n in names)
     raise InputFileError(path, f"没有名为「{sheet}」的工作表；现有工作表：{listed}")
-
-
-def excel_text(value, number_format: str = "") -> str | None:
-    """Text of an Excel cell value as the user sees it (None if empty)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.strftime("%Y-%m-%d %H:%M" if value.second == 0 else "%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M" if value.second == 0 else "%H:%M:%S")
-    if isinstance(value, (int, float, Decimal)):
-        if "%" in (number_format or ""):
-            return number_text(Decimal(str(value)) * 100) + "%"
-        return number_text(value)
-    return str(value)
-
-
-def number_text(value: int | float | Decimal) -> str:
-    """Plain decimal text, no exponent, no ``.0``; floats at Excel's 15 digits.
-
-    ``0.1 + 0.2`` is shown as ``0.3`` (as Excel does), 20260001.0 as
-    ``20260001``.
-    """
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        value = Decimal(f"{value:.15g}")
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
