@@ -15,6 +15,7 @@ import re
 import struct
 import zipfile
 import zlib
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Mapping
@@ -73,14 +74,24 @@ def stamp(docx: bytes, props: Mapping[str, str]) -> bytes:
         name = part.name.decode("utf-8")
         if name == CUSTOM_PART:
             continue
-        if name == "[Content_Types].xml" and f'PartName="/{CUSTOM_PART}"' not in _text(part):
-            part = zipwriter.compress(name, _text(part).replace("</Types>", _OVERRIDE + "</Types>").encode("utf-8"))
-        elif name == "_rels/.rels":
-            xml = re.sub(r'<Relationship [^>]*Target="/?docProps/custom\.xml"[^>]*/>', "", _text(part))
-            part = zipwriter.compress(name, xml.replace("</Relationships>", _REL + "</Relationships>").encode("utf-8"))
+        if name in ("[Content_Types].xml", "_rels/.rels"):
+            part = _with_custom_part(part)
         out.append(part)
     out.append(zipwriter.compress(CUSTOM_PART, _properties_xml(props).encode("utf-8")))
     return zipwriter.build(out)
+
+
+@lru_cache(maxsize=64)
+def _with_custom_part(part: zipwriter.Part) -> zipwriter.Part:
+    """The content types or package relationships naming docProps/custom.xml (the same for
+    every letter of a template, hence cached)."""
+    name, xml = part.name.decode("utf-8"), _text(part)
+    if name == "[Content_Types].xml":
+        if f'PartName="/{CUSTOM_PART}"' in xml:
+            return part
+        return zipwriter.compress(name, xml.replace("</Types>", _OVERRIDE + "</Types>").encode("utf-8"))
+    xml = re.sub(r'<Relationship [^>]*Target="/?docProps/custom\.xml"[^>]*/>', "", xml)
+    return zipwriter.compress(name, xml.replace("</Relationships>", _REL + "</Relationships>").encode("utf-8"))
 
 
 def read_identity(path: str | Path) -> dict[str, str] | None:

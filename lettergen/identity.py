@@ -53,16 +53,17 @@ def check_register(register: Register, config: Config, folders: Iterable[str | P
             + restore_advice(folders[0] if folders else config.output_dir))
     if not register.is_empty():
         return
+    top = Path(config.output_dir).resolve()
     for folder in folders:
         for path, ident in letter_files(folder):
             raise RegisterError(
                 f"登记簿 {where} 是空的（新建或被清空），但 {folder} 中已有登记簿 {ident['register_id']} "
                 f"签发的信函（如 {path.name}，文号 {ident['number']}）：继续编号会重复使用已签发的文号（未占用文号）。\n"
-                + restore_advice(folder))
+                + restore_advice(top if folder == top or top in folder.parents else folder))
 
 
-def unknown_letters(register: Register, folders: Iterable[str | Path]) -> list[str]:
-    """Problems: numbered letters under ``folders`` that this register did not issue."""
+def unknown_letters(register: Register, folders: Iterable[str | Path], shown: int = 20) -> list[str]:
+    """Problems: numbered letters under ``folders`` that this register did not issue (``shown`` at most, then a count)."""
     known = {e.number: e for e in register.list()}
     here = register.register_id
     empty = not known and register.is_empty()
@@ -79,6 +80,8 @@ def unknown_letters(register: Register, folders: Iterable[str | Path]) -> list[s
             elif entry is None:
                 problems.append(f"{path} 的文号 {ident['number']} 不在登记簿中（登记簿被清空或换成了旧备份？"
                                 f"可用 lettergen register rebuild {folder} 在空登记簿上重建）")
+    if len(problems) > shown:
+        problems[shown:] = [f"……另有 {len(problems) - shown} 封登记簿不认识的信函"]
     return problems
 
 

@@ -166,6 +166,7 @@ def verify_cmd(app, no_files: bool, folders: tuple[Path, ...]) -> None:
         report = register.verify(check_files=not no_files)
         if not no_files:
             report.problems += unknown_letters(register, folders or [app.config.output_dir])
+        register_id = register.register_id
     c = report.checked
     summary = (f"{c['entries']} 条登记（已签发 {c['issued']}，作废 {c['void']}，已被订正 {c['superseded']}，"
                f"预留 {c['reserved']}），{c['sequences']} 个序列，{c['files']} 个文件")
@@ -176,3 +177,4 @@ def verify_cmd(app, no_files: bool, folders: tuple[Path, ...]) -> None:
             click.echo(f"  - {problem}")
         raise CheckFailed(f"登记簿校验未通过：{len(report.problems)} 个问题（检查了 {summary}）")
     click.echo(f"登记簿校验通过：{summary}")
+    click.echo(f"登记簿编号：{register_id}（写入设置 [register] id 后，换成别的登记簿将拒绝编号）")
