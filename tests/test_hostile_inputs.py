@@ -4,7 +4,7 @@ formulas without a saved result, a missing grouping column named in Chinese, and
 ``render`` of invalid input leaving no register behind."""
 from __future__ import annotations
 
-import json
+import re
 import subprocess
 import sys
 import time
@@ -27,7 +27,10 @@ def ws(tmp_path, capsys) -> Workspace:
 
 
 def _set_limits(ws: Workspace, **limits: int) -> None:
-    text = ws.settings.read_text(encoding="utf-8") + "\n[limits]\n" + "".join(f"{k} = {v}\n" for k, v in limits.items())
+    text = ws.settings.read_text(encoding="utf-8")
+    for key, value in limits.items():
+        text, count = re.subn(rf"^{key} = \d+", f"{key} = {value}", text, flags=re.M)
+        assert count == 1, key
     ws.settings.write_text(text, encoding="utf-8")
 
 

@@ -232,3 +232,17 @@ def test_reissue_never_overwrites_an_existing_file(ws, sample_data, capsys):
     restored = api.reissue(issued.entry.number, config=ws.config)
     assert restored == issued.path and read_identity(restored)["number"] == issued.entry.number
     assert ws.verify().ok
+
+
+def test_rerunning_a_sheet_after_a_letter_was_corrected_issues_nothing_new(ws, tmp_path):
+    source = write_csv(ws.folder / "rows.csv", [invoice_row(i) for i in (1, 2)])
+    first = run_batch("payment_reminder", source, ws.config, ws.out, jobs=1)
+    old = first.results[0]
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text((ROOT / "samples" / "payment_reminder.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    api.correct(old.number, api.load_data(fixed), reason="金额有误", config=ws.config)
+    again = run_batch("payment_reminder", source, ws.config, ws.out, jobs=1)
+    assert again.count("issued") == 0 and again.count("kept") == 2
+    kept = {r.number: r.message for r in again.results}
+    assert "已由 禾丰催函〔2026〕3号 订正" in kept[old.number]
+    assert len(ws.entries()) == 3

@@ -26,7 +26,7 @@ from ..letters import render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
 from ..preflight import check_filename_pattern, check_output_folder
-from ..register import ISSUED, RESERVED, Register
+from ..register import ISSUED, RESERVED, SUPERSEDED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
 from .plan import PlannedLetter, plan_batch
@@ -211,8 +211,9 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
         entries, taken = register.claim_many(specs)  # rows another run claimed meanwhile are kept, not issued twice
         for i, entry in taken.items():
-            result.results.append(LetterResult(chunk[i], "kept", entry.number, entry.output_path or "",
-                                               "同时运行的另一批次已为此行签发，保留其文号", entry.seq))
+            why = (f"此前已签发，并已由 {entry.superseded_by} 订正" if entry.status == SUPERSEDED
+                   else "同时运行的另一批次已为此行签发，保留其文号")
+            result.results.append(LetterResult(chunk[i], "kept", entry.number, entry.output_path or "", why, entry.seq))
         seqs = {e.number: e.seq for e in entries}
         jobs_ = []
         for i, p, entry in zip([i for i in range(len(chunk)) if i not in taken], [p for i, p in enumerate(prepared) if i not in taken], entries):
