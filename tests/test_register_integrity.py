@@ -4,11 +4,13 @@ letter per input row even when the same sheet runs twice at once; reissue never 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -48,8 +50,6 @@ def test_every_letter_carries_its_register_identity(ws, sample_data):
         assert (ident["number"], ident["kind"], ident["sequence_key"], ident["seq"], ident["year"]) == (
             entry.number, entry.kind, entry.sequence_key, str(entry.seq), str(entry.year))
     assert read_identity(single.path)["kind"] == "after_sales"
-    # what Word shows under File > Properties > Custom is read by python-docx's package too
-    import zipfile
     with zipfile.ZipFile(single.path) as zf:
         assert "docProps/custom.xml" in zf.namelist()
         assert b"custom-properties" in zf.read("_rels/.rels")
@@ -246,3 +246,22 @@ def test_rerunning_a_sheet_after_a_letter_was_corrected_issues_nothing_new(ws, t
     kept = {r.number: r.message for r in again.results}
     assert "已由 禾丰催函〔2026〕3号 订正" in kept[old.number]
     assert len(ws.entries()) == 3
+
+
+@pytest.mark.libreoffice
+def test_an_office_suite_sees_the_register_identity_as_document_properties(ws, sample_data, tmp_path):
+    from tests.test_batch import _needs_soffice
+
+    _needs_soffice()
+    issued = api.issue_letter("payment_reminder", sample_data("payment_reminder"), config=ws.config)
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "odt",
+                    "--outdir", str(tmp_path), str(issued.path)], check=True, capture_output=True, timeout=180)
+    odt = tmp_path / (issued.path.stem + ".odt")
+    with zipfile.ZipFile(odt) as zf:
+        meta = zf.read("meta.xml").decode("utf-8")
+    with Register(ws.url) as register:
+        register_id = register.register_id
+    found = dict(re.findall(r'<meta:user-defined meta:name="lettergen\.(\w+)"[^>]*>([^<]*)<', meta))
+    assert found["register_id"] == register_id and found["number"] == issued.entry.number
+    assert (found["kind"], found["seq"], found["sequence_key"]) == ("payment_reminder", "1", "禾丰催函〔2026〕{seq}号")
