@@ -108,3 +108,24 @@ def render_context(template: CompiledTemplate, context: dict[str, Any], number: 
     """Render ``context`` with its document number; ``corrects`` (the number and date of
     the letter this one corrects, or None) comes from the context when set."""
     return template.render({"corrects": None, **context, "number": number})
+
+
+def render_with_text(template: CompiledTemplate, context: dict[str, Any], number: str) -> tuple[bytes, str]:
+    """:func:`render_context`, plus the rendered ``word/document.xml`` as text.
+
+    The same bytes as :func:`render_context`; the wording checks of a batch
+    read the XML from here instead of unpacking the package again.
+    """
+    from . import zipwriter
+
+    full = {"corrects": None, **context, "number": number}
+    xml = b""
+    parts = []
+    for name, part in template.entries:
+        if part is None:
+            blob = template._render_part(name, template.compiled[name], full)
+            part = zipwriter.compress(name, blob)
+            if name == "word/document.xml":
+                xml = blob
+        parts.append(part)
+    return zipwriter.build(parts), xml.decode("utf-8")

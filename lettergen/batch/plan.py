@@ -6,19 +6,21 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import Config
-from ..letters import Prepared, prepare
+from ..letters import Prepared
 from ..models import Problem
 from ..schemas import KindSchema, load_kind
 from ..sources import Field, Record, read_records
-from .work import check_record, set_state
+from .work import Spilled, as_prepared, check_record, set_state
 
 
 @dataclass
 class PlannedLetter:
     """One input record (one or more rows): valid or not, and what is wrong.
 
-    The prepared letter is not kept (memory must not grow with the batch);
-    :meth:`prepare` computes it again when its turn comes.
+    The prepared letter is not kept in memory (it must not grow with the
+    batch): the worker that validated it spilled it to a file, ``spilled``
+    says where, and :meth:`prepared` reads it back when its turn comes.  A
+    valid record's cells are then dropped (``record.data`` becomes empty).
     """
 
     record: Record
@@ -26,9 +28,10 @@ class PlannedLetter:
     customer: str = ""
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    spilled: Spilled | None = None
 
-    def prepare(self, kind: KindSchema, config: Config) -> Prepared:
-        return prepare(kind, self.record.data, config)
+    def prepared(self, kind: KindSchema) -> Prepared:
+        return as_prepared(kind, self.spilled)
 
     @property
     def rows(self) -> str:
@@ -112,6 +115,9 @@ def plan_batch(kind: str | KindSchema, path: Path, config: Config, *, sheet: str
         letter.warnings = [w.with_location(record.rows[0], None) for w in checked.warnings]
         letter.customer = checked.customer
         letter.valid = not letter.problems
+        letter.spilled = checked.spilled
+        if letter.valid and checked.spilled:
+            record.data = {}  # validated once; issuing reads the spilled letter
     # Problems not on a record's rows (header row, ignored duplicate rows) concern the whole file.
     record_rows = {row for record in result.records for row in record.rows}
     file_problems = [p for p in result.problems if p.row not in record_rows or p.severity != "error"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from typing import Callable, Iterator
 
 from ..config import Config
 from ..errors import InvalidInput
+from ..files import commit_parts
 from ..issuing import PLACEHOLDER_NUMBER, check_filename_pattern, open_register, output_name, recover, reserve_spec
 from ..letters import render_context, template_for
 from ..models import Problem
@@ -28,7 +30,7 @@ from ..register import ISSUED, RESERVED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
 from .plan import PlannedLetter, plan_batch
-from .work import Done, Job, as_prepared, init_worker, prepare_record, run_job, set_state
+from .work import Done, Job, close_spill, init_worker, run_job, set_state
 
 CHUNK = 100  # letters reserved per transaction; an interruption voids at most this many
 
@@ -106,7 +108,8 @@ def run_batch(
     template = template_for(config, kind)
     jobs = jobs or os.cpu_count() or 1
     own_register = register is None
-    with _workers(jobs, template, kind_schema, config, strict) as mapper:
+    with tempfile.TemporaryDirectory(prefix="lettergen-batch-") as spill_dir, \
+            _workers(jobs, template, kind_schema, config, strict, spill_dir) as mapper:
         plan = plan_batch(kind_schema, source, config, sheet=sheet, group_by=group_by, mapper=mapper)
         result = BatchResult(new_batch_id(), kind, dry_run=dry_run)
         result.problems = plan.problems
@@ -135,9 +138,9 @@ def run_batch(
                     pending.append(letter)
             if pending:
                 # a template that cannot render this data must fail before numbers are taken
-                render_context(template, pending[0].prepare(kind_schema, config).context, PLACEHOLDER_NUMBER)
+                render_context(template, pending[0].prepared(kind_schema).context, PLACEHOLDER_NUMBER)
             if dry_run:
-                result.results += _would_issue(kind_schema, pending, config, register, mapper)
+                result.results += _would_issue(kind_schema, pending, config, register)
                 return result
             check_filename_pattern(config.filename_pattern)  # a settings error must not cost numbers
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -152,13 +155,17 @@ def run_batch(
 
 
 @contextmanager
-def _workers(jobs: int, template, kind, config, strict: bool) -> Iterator[Callable]:
+def _workers(jobs: int, template, kind, config, strict: bool, spill_dir: str) -> Iterator[Callable]:
     """A ``map`` over worker processes (forked now, before the sheet is read), or in-process."""
     if jobs <= 1:
-        set_state(template, kind, config, strict)
-        yield lambda func, items: list(map(func, items))
+        set_state(template, kind, config, strict, spill_dir)
+        try:
+            yield lambda func, items: list(map(func, items))
+        finally:
+            close_spill()
         return
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker, initargs=(template, kind, config, strict))
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker,
+                                                    initargs=(template, kind, config, strict, spill_dir))
     try:
         # imap streams: the inputs of a 10,000-row sheet are never all pickled at once
         yield lambda func, items: list(pool.imap(func, items, chunksize=16))
@@ -170,18 +177,18 @@ def _workers(jobs: int, template, kind, config, strict: bool) -> Iterator[Callab
     pool.join()
 
 
-def _prepared_chunks(kind, pending, mapper) -> Iterator[tuple[list[PlannedLetter], list]]:
-    """The pending letters CHUNK at a time, each with its prepared letter (computed by the workers)."""
+def _prepared_chunks(kind, pending) -> Iterator[tuple[list[PlannedLetter], list]]:
+    """The pending letters CHUNK at a time, each with its prepared letter (as validated, read back)."""
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start:start + CHUNK]
-        yield chunk, [as_prepared(kind, parts) for parts in mapper(prepare_record, [l.record.data for l in chunk])]
+        yield chunk, [letter.prepared(kind) for letter in chunk]
 
 
-def _would_issue(kind, pending, config, register, mapper) -> list[LetterResult]:
+def _would_issue(kind, pending, config, register) -> list[LetterResult]:
     """The numbers a real run would give, in input order, without taking any."""
     counters: dict[tuple[str, int], int] = {}
     planned = []
-    for chunk, prepared_chunk in _prepared_chunks(kind, pending, mapper):
+    for chunk, prepared_chunk in _prepared_chunks(kind, pending):
         for letter, prepared in zip(chunk, prepared_chunk):
             key, make_number = numbering_for(config, kind.kind, prepared.letter_date.year)
             slot = (key, prepared.letter_date.year)
@@ -201,7 +208,7 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
 
 def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress) -> None:
     done = 0
-    for chunk, prepared in _prepared_chunks(kind, pending, mapper):
+    for chunk, prepared in _prepared_chunks(kind, pending):
         specs = [reserve_spec(config, p, template.name, template.sha256,
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
         entries = register.reserve_many(specs)
@@ -212,13 +219,16 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
             jobs_.append(Job(i, entry.number, str(out_dir / name), p.context))
         del prepared, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
-        _settle(mapper(run_job, jobs_), chunk, result, register, seqs)
+        _settle(mapper(run_job, jobs_), chunk, result, register, seqs, out_dir)
         done += len(chunk)
         if progress:
             progress(done, len(pending))
 
 
-def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, register: Register, seqs: dict[str, int]) -> None:
+def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, register: Register,
+            seqs: dict[str, int], out_dir: Path) -> None:
+    # durable under their final names before the register says issued (see lettergen.files)
+    commit_parts([(d.part, d.path) for d in done if d.error is None], out_dir)
     register.mark_issued_many([(d.number, d.path, d.sha256) for d in done if d.error is None])
     for d in done:
         letter = chunk[d.index]
