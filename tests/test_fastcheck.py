@@ -64,26 +64,24 @@ def schema_paths(rules, prefix=()):
     return out
 
 
-def set_at(doc, path, value):
-    target = doc
+def parent_of(doc, path):
+    """The container holding ``path``'s last step, or None when the path no longer exists."""
     for step in path[:-1]:
         try:
-            target = target[step]
+            doc = doc[step]
         except (KeyError, IndexError, TypeError):
-            return
-    try:
+            return None
+    return doc
+
+
+def set_at(doc, path, value):
+    target = parent_of(doc, path)
+    if isinstance(target, dict) or (isinstance(target, list) and isinstance(path[-1], int) and path[-1] < len(target)):
         target[path[-1]] = value
-    except (IndexError, TypeError):
-        pass
 
 
 def delete_at(doc, path):
-    target = doc
-    for step in path[:-1]:
-        try:
-            target = target[step]
-        except (KeyError, IndexError, TypeError):
-            return
+    target = parent_of(doc, path)
     if isinstance(target, dict):
         target.pop(path[-1], None)
     elif isinstance(target, list) and isinstance(path[-1], int) and path[-1] < len(target):
