@@ -19,9 +19,9 @@ Measured per run:
   from /proc (PSS counts pages shared by the forked workers once).
 
 Then: 1,000 vs ``rows`` letters with ``--jobs 1`` and with every core (peak
-memory ratio: flat ≈ 1.0), and per-letter time against the renderer alone
-(compiled template, as ``benchmarks/bench_render.py`` measures it) and
-against validation alone (``prepare``).
+memory ratio: flat ≈ 1.0), and each stage of a letter in ms (read, validate —
+Cerberus and the fast path —, compute, spill, render, checks, write,
+register) beside the renderer alone.
 
     .venv/bin/python benchmarks/bench_batch.py [--rows 10000] [--small 1000] [--jobs N] [--keep]
 """
@@ -173,31 +173,106 @@ def run_batch(rows: int, jobs: int, keep: bool) -> dict:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-# --- renderer and validation alone ----------------------------------------------
+# --- per-letter stages, single core ----------------------------------------------
 
-def per_letter_parts(n: int = 1000) -> dict[str, float]:
-    """ms per letter of prepare() (validation + computation) and of the compiled renderer."""
-    from lettergen.config import load_config
-    from lettergen.letters import prepare, render_context, template_for
-    from lettergen.sources import read_records
+def _ms(started: float, n: int) -> float:
+    return (time.perf_counter() - started) / n * 1000
+
+
+def stage_costs(n: int = 1000) -> dict[str, float]:
+    """ms per letter of each stage of a batch, measured one after another in this process.
+
+    read: CSV → records; validate: Cerberus alone, and the compiled fast path
+    (what a batch uses); compute: computed fields + template context; spill:
+    pickling the validated letter and reading it back; render: the compiled
+    renderer; checks: wording, tone and time limits on the rendered XML;
+    write: temporary file + one syncfs, renames and folder fsync per 100;
+    register: reserve, plan and mark 100 letters at a time (SQLite).
+    """
+    import pickle
+
     from lettergen.batch import source_fields
+    from lettergen.config import load_config
+    from lettergen.fastcheck import NoFastCheck
+    from lettergen.files import commit_parts, write_unsynced
+    from lettergen.issuing import reserve_spec
+    from lettergen.letters import calendar_for, render_with_text, template_for, with_defaults
+    from lettergen.compute import enrich
+    from lettergen.letters import Prepared
+    from lettergen.quality import check_letter_quality
+    from lettergen.register import Register
+    from lettergen.rendering import to_context
     from lettergen.schemas import load_kind
+    from lettergen.sources import read_records
+    from lettergen.validation import validate
 
-    config = load_config(PROJECT / "lettergen.toml")
+    out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        sheet = Path(tmp) / "sheet.csv"
+        folder = Path(tmp)
+        config = load_config(write_settings(folder))
+        sheet = folder / "sheet.csv"
         write_sheet(sheet, n)
         kind = load_kind(config.schemas_dir, "payment_reminder")
+        started = time.perf_counter()
         records = read_records(sheet, source_fields(kind), group_by="recipient.name").records
-    start = time.perf_counter()
-    prepared = [prepare(kind, r.data, config) for r in records]
-    prepare_ms = (time.perf_counter() - start) / n * 1000
-    template = template_for(config, "payment_reminder")
-    start = time.perf_counter()
-    for i, p in enumerate(prepared, start=1):
-        render_context(template, p.context, f"禾丰催函〔2026〕{i}号")
-    render_ms = (time.perf_counter() - start) / n * 1000
-    return {"prepare_ms": prepare_ms, "render_ms": render_ms}
+        out["read"] = _ms(started, n)
+        inputs = [with_defaults(kind, r.data, config) for r in records]
+
+        cerberus_only = load_kind(config.schemas_dir, "payment_reminder")
+        cerberus_only.cache["fastcheck"] = NoFastCheck()
+        started = time.perf_counter()
+        for data in inputs:
+            validate(cerberus_only, data)
+        out["validate (Cerberus)"] = _ms(started, n)
+        started = time.perf_counter()
+        results = [validate(kind, data) for data in inputs]
+        out["validate (fast path)"] = _ms(started, n)
+
+        calendar = calendar_for(config)
+        started = time.perf_counter()
+        contexts = [to_context(enrich(kind, r.document, config, calendar), kind.rules) for r in results]
+        out["compute"] = _ms(started, n)
+
+        started = time.perf_counter()
+        blobs = [pickle.dumps((r.document, c), pickle.HIGHEST_PROTOCOL) for r, c in zip(results, contexts)]
+        letters = [pickle.loads(b) for b in blobs]
+        out["spill"] = _ms(started, n)
+
+        template = template_for(config, "payment_reminder")
+        numbers = [f"禾丰催函〔2026〕{i}号" for i in range(1, n + 1)]
+        started = time.perf_counter()
+        for context, number in zip(contexts, numbers):
+            template.render({"corrects": None, **context, "number": number})
+        out["render (renderer alone)"] = _ms(started, n)
+        started = time.perf_counter()
+        rendered = [render_with_text(template, c, number) for c, number in zip(contexts, numbers)]
+        out["render (+ XML text for checks)"] = _ms(started, n)
+        started = time.perf_counter()
+        for context, (_docx, xml) in zip(contexts, rendered):
+            check_letter_quality("payment_reminder", context, None, config, xml=xml)
+        out["checks"] = _ms(started, n)
+
+        target = folder / "out"
+        target.mkdir()
+        started = time.perf_counter()
+        for start in range(0, n, 100):
+            parts = [(write_unsynced(target / f"{i}.docx", rendered[i][0])[0], str(target / f"{i}.docx"))
+                     for i in range(start, min(start + 100, n))]
+            commit_parts(parts, target)
+        out["write"] = _ms(started, n)
+
+        prepared = [Prepared(kind, doc, ctx) for doc, ctx in letters]
+        with Register(config.register_url) as register:
+            started = time.perf_counter()
+            for start in range(0, n, 100):
+                chunk = prepared[start:start + 100]
+                entries = register.reserve_many([reserve_spec(config, p, template.name, template.sha256,
+                                                              batch_id="bench", source_key=f"k{start + i}")
+                                                 for i, p in enumerate(chunk)])
+                register.plan_outputs([(e.number, str(target / f"{e.seq}.docx")) for e in entries])
+                register.mark_issued_many([(e.number, str(target / f"{e.seq}.docx"), "0" * 64) for e in entries])
+            out["register"] = _ms(started, n)
+    return out
 
 
 def bench_render_script() -> str:
@@ -243,13 +318,17 @@ def main() -> None:
         one, many = by[(args.rows, 1)], by[(args.rows, args.jobs)]
         print(f"  speed-up with {args.jobs} jobs at {args.rows} rows: x{one['wall'] / many['wall']:.2f}")
 
-    parts = per_letter_parts()
+    stages = stage_costs()
     one = by[(args.rows, 1)]
     batch_ms = one["wall"] / one["letters"] * 1000
-    print(f"\nper letter, single core: batch end to end {batch_ms:.2f} ms = "
-          f"prepare (validate + compute) {parts['prepare_ms']:.2f} ms + render {parts['render_ms']:.2f} ms + "
-          f"rest (read, register, zip write + fsync, manifest) {batch_ms - parts['prepare_ms'] - parts['render_ms']:.2f} ms; "
-          f"batch / renderer alone = x{batch_ms / parts['render_ms']:.1f}")
+    print("\nper letter, single core, each stage measured alone (1,000 letters, ms):")
+    for name, ms in stages.items():
+        print(f"  {name:<32} {ms:6.3f}")
+    counted = sum(ms for name, ms in stages.items() if name not in ("validate (Cerberus)", "render (renderer alone)"))
+    print(f"  {'sum of the stages a batch runs':<32} {counted:6.3f}")
+    print(f"  batch end to end (jobs=1, {args.rows} rows): {batch_ms:.3f} ms  = x{batch_ms / stages['render (renderer alone)']:.1f} "
+          f"the renderer alone; validation fast path x{stages['validate (Cerberus)'] / stages['validate (fast path)']:.1f} "
+          "faster than Cerberus")
     print("renderer-only benchmark (benchmarks/bench_render.py 1000):")
     print("  " + bench_render_script().replace("\n", "\n  "))
 

@@ -1,8 +1,8 @@
 """Running a batch: validate everything, then number, render and register in order.
 
 Numbers are reserved in input order, a chunk at a time, in one transaction
-per chunk; each chunk's letters render in parallel (``jobs`` processes) and
-are then marked issued together.  An interrupted batch leaves reserved
+per chunk; each chunk's letters render in parallel (``jobs`` processes) while
+the previous chunk is synced to disk and marked issued together.  An interrupted batch leaves reserved
 entries whose files either exist (completed on the next run) or not (voided
 on the next run); re-running the same command keeps every letter already
 issued for the same input rows (recognised by their source key).
@@ -154,21 +154,48 @@ def run_batch(
     return result
 
 
+class _Ready:
+    """A result computed already (one job: letters are rendered in this process)."""
+
+    def __init__(self, value: list):
+        self.value = value
+
+    def get(self) -> list:
+        return self.value
+
+
+class _Mapper:
+    """``map`` over the workers (or in-process), and ``submit`` to start a map and collect it later."""
+
+    def __init__(self, pool=None):
+        self.pool = pool
+
+    def __call__(self, func: Callable, items) -> list:
+        if self.pool is None:
+            return list(map(func, items))
+        # imap streams: the inputs of a 10,000-row sheet are never all pickled at once
+        return list(self.pool.imap(func, items, chunksize=16))
+
+    def submit(self, func: Callable, items: list):
+        if self.pool is None:
+            return _Ready(list(map(func, items)))
+        return self.pool.map_async(func, items, chunksize=8)
+
+
 @contextmanager
-def _workers(jobs: int, template, kind, config, strict: bool, spill_dir: str) -> Iterator[Callable]:
+def _workers(jobs: int, template, kind, config, strict: bool, spill_dir: str) -> Iterator[_Mapper]:
     """A ``map`` over worker processes (forked now, before the sheet is read), or in-process."""
     if jobs <= 1:
         set_state(template, kind, config, strict, spill_dir)
         try:
-            yield lambda func, items: list(map(func, items))
+            yield _Mapper()
         finally:
             close_spill()
         return
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker,
                                                     initargs=(template, kind, config, strict, spill_dir))
     try:
-        # imap streams: the inputs of a 10,000-row sheet are never all pickled at once
-        yield lambda func, items: list(pool.imap(func, items, chunksize=16))
+        yield _Mapper(pool)
     except BaseException:
         pool.terminate()
         pool.join()
@@ -207,7 +234,15 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
 
 
 def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress) -> None:
+    """Number, render and register ``pending`` a chunk at a time, one chunk ahead.
+
+    While the workers render chunk k+1, this process reserves the numbers of
+    the next chunk and settles chunk k (sync, rename, mark issued), so
+    neither side waits for the other.  An interruption leaves at most two
+    chunks reserved; the next run completes or voids them.
+    """
     done = 0
+    in_flight = None
     for chunk, prepared in _prepared_chunks(kind, pending):
         specs = [reserve_spec(config, p, template.name, template.sha256,
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
@@ -219,14 +254,22 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
             jobs_.append(Job(i, entry.number, str(out_dir / name), p.context))
         del prepared, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
-        _settle(mapper(run_job, jobs_), chunk, result, register, seqs, out_dir)
-        done += len(chunk)
+        started = (mapper.submit(run_job, jobs_), chunk, seqs)
+        if in_flight is not None:
+            done += _settle(*in_flight, result, register, out_dir)
+            if progress:
+                progress(done, len(pending))
+        in_flight = started
+    if in_flight is not None:
+        done += _settle(*in_flight, result, register, out_dir)
         if progress:
             progress(done, len(pending))
 
 
-def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, register: Register,
-            seqs: dict[str, int], out_dir: Path) -> None:
+def _settle(rendering, chunk: list[PlannedLetter], seqs: dict[str, int], result: BatchResult, register: Register,
+            out_dir: Path) -> int:
+    """Wait for a chunk's letters, put them in place durably, then record them; how many."""
+    done: list[Done] = rendering.get()
     # durable under their final names before the register says issued (see lettergen.files)
     commit_parts([(d.part, d.path) for d in done if d.error is None], out_dir)
     register.mark_issued_many([(d.number, d.path, d.sha256) for d in done if d.error is None])
@@ -237,3 +280,4 @@ def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, r
         else:
             register.mark_void(d.number, f"签发失败：{d.error}")
             result.results.append(LetterResult(letter, "failed", d.number, "", d.error, seqs[d.number]))
+    return len(done)
