@@ -13,7 +13,7 @@ from ..sources import Field, Record, read_records
 from .work import Spilled, as_prepared, check_record, set_state
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedLetter:
     """One input record (one or more rows): valid or not, and what is wrong.
 

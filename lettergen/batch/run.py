@@ -35,7 +35,7 @@ from .work import Done, Job, close_spill, init_worker, run_job, set_state
 CHUNK = 100  # letters reserved per transaction; an interruption voids at most this many
 
 
-@dataclass
+@dataclass(slots=True)
 class LetterResult:
     """What happened to one input record."""
 

@@ -20,7 +20,7 @@ from .readers import Table
 _LIST_SPLIT = re.compile(r"[\n;；]")
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One letter's data and where it came from.
 
