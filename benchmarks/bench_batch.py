@@ -137,7 +137,8 @@ class Sampler(threading.Thread):
 
 # --- one run ------------------------------------------------------------------
 
-def run_batch(rows: int, jobs: int, keep: bool) -> dict:
+def run_batch(rows: int, jobs: int, keep: bool, code: str | None = None) -> dict:
+    """One batch in a fresh process; ``code``: another checkout's folder to run instead (the baseline)."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-batch-{rows}-j{jobs}-"))
     try:
         settings = write_settings(folder)
@@ -145,6 +146,8 @@ def run_batch(rows: int, jobs: int, keep: bool) -> dict:
         write_sheet(sheet, rows)
         stats = folder / "rusage.json"
         env = {k: v for k, v in os.environ.items() if k != "LETTERGEN_REGISTER_URL"}
+        if code:
+            env["PYTHONPATH"] = code
         command = [sys.executable, "-c", WRAPPER, str(stats), "--config", str(settings), "batch", "payment_reminder",
                    str(sheet), "--out", str(folder / "out"), "--jobs", str(jobs)]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=folder)
@@ -284,12 +287,23 @@ def bench_render_script() -> str:
     return done.stdout.strip()
 
 
+def show(r: dict, label: str) -> None:
+    print(f"  {label}rows={r['rows']:>6} jobs={r['jobs']}: {r['wall']:7.1f} s  {r['letters'] / r['wall']:7.1f} letters/s  "
+          f"{r['wall'] / r['letters'] * 1000:6.2f} ms/letter  first letter after {r['first_letter']:5.1f} s  "
+          f"peak: batch process {r['self_mb']:6.1f} MB, largest worker {r['worker_mb']:6.1f} MB, "
+          f"tree RSS {r['tree_rss_mb']:6.1f} MB / PSS {r['tree_pss_mb']:6.1f} MB  "
+          f"verify {'ok' if r['verify_ok'] else 'FAILED'}" + (f"  [{r['folder']}]" if r["folder"] else ""), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000, help="rows (= letters) of the large run")
     parser.add_argument("--small", type=int, default=1_000, help="rows of the small run (memory comparison)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes of the parallel runs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="an earlier checkout (e.g. `git archive main | tar -x -C DIR`): each run is done "
+                             "with it too, alternately, and the ratio printed")
     args = parser.parse_args()
 
     print(f"lettergen batch benchmark: payment_reminder, SQLite in a temp dir, {os.cpu_count()} cores, "
@@ -297,14 +311,16 @@ def main() -> None:
     runs = []
     for jobs in dict.fromkeys((1, args.jobs)):
         for rows in (args.small, args.rows):
+            if args.baseline:
+                base = run_batch(rows, jobs, args.keep, args.baseline)
+                show(base, "baseline ")
             r = run_batch(rows, jobs, args.keep)
             runs.append(r)
-            print(f"  rows={r['rows']:>6} jobs={jobs}: {r['wall']:7.1f} s  {r['letters'] / r['wall']:7.1f} letters/s  "
-                  f"{r['wall'] / r['letters'] * 1000:6.2f} ms/letter  first letter after {r['first_letter']:5.1f} s  "
-                  f"peak: batch process {r['self_mb']:6.1f} MB, largest worker {r['worker_mb']:6.1f} MB, "
-                  f"tree RSS {r['tree_rss_mb']:6.1f} MB / PSS {r['tree_pss_mb']:6.1f} MB  "
-                  f"verify {'ok' if r['verify_ok'] else 'FAILED'}" + (f"  [{r['folder']}]" if r["folder"] else ""),
-                  flush=True)
+            show(r, "this     " if args.baseline else "")
+            if args.baseline:
+                print(f"    this / baseline: x{base['wall'] / r['wall']:.2f} letters/s, first letter "
+                      f"x{base['first_letter'] / max(r['first_letter'], 1e-3):.2f} sooner, "
+                      f"tree PSS x{r['tree_pss_mb'] / base['tree_pss_mb']:.2f}", flush=True)
 
     print("\nsummary")
     by = {(r["rows"], r["jobs"]): r for r in runs}

@@ -30,7 +30,8 @@ class PlannedLetter:
     warnings: list[Problem] = field(default_factory=list)
     spilled: Spilled | None = None
 
-    def prepared(self, kind: KindSchema) -> Prepared:
+    def prepared(self, kind: KindSchema) -> tuple[Prepared, dict]:
+        """The validated letter and its register data, read back from the spill file."""
         return as_prepared(kind, self.spilled)
 
     @property

@@ -23,7 +23,7 @@ from ..config import Config
 from ..errors import InvalidInput
 from ..files import commit_parts
 from ..issuing import PLACEHOLDER_NUMBER, check_filename_pattern, open_register, output_name, recover, reserve_spec
-from ..letters import render_context, template_for
+from ..letters import Prepared, render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
 from ..register import ISSUED, RESERVED, Register
@@ -138,7 +138,7 @@ def run_batch(
                     pending.append(letter)
             if pending:
                 # a template that cannot render this data must fail before numbers are taken
-                render_context(template, pending[0].prepared(kind_schema).context, PLACEHOLDER_NUMBER)
+                render_context(template, pending[0].prepared(kind_schema)[0].context, PLACEHOLDER_NUMBER)
             if dry_run:
                 result.results += _would_issue(kind_schema, pending, config, register)
                 return result
@@ -204,8 +204,8 @@ def _workers(jobs: int, template, kind, config, strict: bool, spill_dir: str) ->
     pool.join()
 
 
-def _prepared_chunks(kind, pending) -> Iterator[tuple[list[PlannedLetter], list]]:
-    """The pending letters CHUNK at a time, each with its prepared letter (as validated, read back)."""
+def _prepared_chunks(kind, pending) -> Iterator[tuple[list[PlannedLetter], list[tuple[Prepared, dict]]]]:
+    """The pending letters CHUNK at a time, each with its prepared letter and register data (as validated, read back)."""
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start:start + CHUNK]
         yield chunk, [letter.prepared(kind) for letter in chunk]
@@ -216,7 +216,7 @@ def _would_issue(kind, pending, config, register) -> list[LetterResult]:
     counters: dict[tuple[str, int], int] = {}
     planned = []
     for chunk, prepared_chunk in _prepared_chunks(kind, pending):
-        for letter, prepared in zip(chunk, prepared_chunk):
+        for letter, (prepared, _data) in zip(chunk, prepared_chunk):
             key, make_number = numbering_for(config, kind.kind, prepared.letter_date.year)
             slot = (key, prepared.letter_date.year)
             if slot not in counters:
@@ -244,14 +244,14 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
     done = 0
     in_flight = None
     for chunk, prepared in _prepared_chunks(kind, pending):
-        specs = [reserve_spec(config, p, template.name, template.sha256,
-                              batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
+        specs = [reserve_spec(config, p, template.name, template.sha256, data=data,
+                              batch_id=result.batch_id, source_key=l.record.source_key) for l, (p, data) in zip(chunk, prepared)]
         entries = register.reserve_many(specs)
         seqs = {e.number: e.seq for e in entries}
         jobs_ = []
-        for i, (p, entry) in enumerate(zip(prepared, entries)):
+        for i, ((p, _data), entry, letter) in enumerate(zip(prepared, entries, chunk)):
             name = output_name(config, p, entry.number, entry.seq, used)
-            jobs_.append(Job(i, entry.number, str(out_dir / name), p.context))
+            jobs_.append(Job(i, entry.number, str(out_dir / name), letter.spilled))
         del prepared, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
         started = (mapper.submit(run_job, jobs_), chunk, seqs)

@@ -23,6 +23,7 @@ from typing import Any
 from ..config import Config
 from ..errors import CheckFailed, InvalidInput
 from ..files import write_unsynced
+from ..issuing import register_data
 from ..letters import Prepared, prepare, render_context, render_with_text
 from ..models import Problem
 from ..rendering import CompiledTemplate
@@ -30,8 +31,8 @@ from ..schemas import KindSchema
 
 _state: dict[str, Any] = {}
 
-#: Where a prepared letter was spilled: (spill file, offset, length).
-Spilled = tuple[str, int, int]
+#: Where a prepared letter was spilled: (spill file, offset, length of the letter, length of its register data).
+Spilled = tuple[str, int, int, int]
 
 
 def set_state(template: CompiledTemplate, kind: KindSchema, config: Config, strict: bool = False,
@@ -62,27 +63,29 @@ class Checked:
     spilled: Spilled | None = None
 
 
-def _spill(blob: bytes) -> Spilled:
-    """Append ``blob`` to this process's spill file; where it went."""
+def _spill(letter: bytes, data: bytes) -> Spilled:
+    """Append the pickled letter and register data to this process's spill file; where they went."""
     pid = os.getpid()
     if _state.get("spill_pid") != pid:  # first use in this process (a forked worker has its own file)
         path = os.path.join(_state["spill_dir"], f"{pid}.spill")
         _state.update(spill_pid=pid, spill_path=path,
                       spill_fd=os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), spill_end=0)
     offset = _state["spill_end"]
-    os.write(_state["spill_fd"], blob)  # unbuffered: readable by every process at once
-    _state["spill_end"] = offset + len(blob)
-    return _state["spill_path"], offset, len(blob)
+    os.write(_state["spill_fd"], letter + data)  # unbuffered: readable by every process at once
+    _state["spill_end"] = offset + len(letter) + len(data)
+    return _state["spill_path"], offset, len(letter), len(data)
 
 
-def load_spilled(spilled: Spilled) -> tuple[dict, dict]:
-    """The (document, context) a worker spilled for a valid record."""
-    path, offset, length = spilled
+def load_spilled(spilled: Spilled, *, with_data: bool = False) -> tuple:
+    """(document, context) a worker spilled for a valid record; with ``with_data``, also its register data."""
+    path, offset, length, data_length = spilled
     fd = os.open(path, os.O_RDONLY)
     try:
-        return pickle.loads(os.pread(fd, length, offset))
+        blob = os.pread(fd, length + (data_length if with_data else 0), offset)
     finally:
         os.close(fd)
+    letter = pickle.loads(blob[:length])
+    return (*letter, pickle.loads(blob[length:])) if with_data else letter
 
 
 def check_record(data: dict[str, Any]) -> Checked:
@@ -101,21 +104,26 @@ def check_record(data: dict[str, Any]) -> Checked:
         except CheckFailed as exc:
             checked.problems = [Problem("", "措辞与时限", str(f)) for f in exc.findings]
     if not checked.problems and _state.get("spill_dir"):
-        checked.spilled = _spill(pickle.dumps((prepared.document, prepared.context), pickle.HIGHEST_PROTOCOL))
+        # the register's JSON form is made here, in parallel, not in the batch process
+        letter = pickle.dumps((prepared.document, prepared.context), pickle.HIGHEST_PROTOCOL)
+        checked.spilled = _spill(letter, pickle.dumps(register_data(prepared), pickle.HIGHEST_PROTOCOL))
     return checked
 
 
-def as_prepared(kind: KindSchema, spilled: Spilled) -> Prepared:
-    document, context = load_spilled(spilled)
-    return Prepared(kind, document, context)
+def as_prepared(kind: KindSchema, spilled: Spilled) -> tuple[Prepared, dict]:
+    """The spilled letter and its register data."""
+    document, context, data = load_spilled(spilled, with_data=True)
+    return Prepared(kind, document, context), data
 
 
 @dataclass
 class Job:
+    """One numbered letter to render; its context is read from the spill file by the worker."""
+
     index: int
     number: str
     path: str
-    context: dict[str, Any]
+    spilled: Spilled
 
 
 @dataclass
@@ -141,9 +149,10 @@ def run_job(job: Job) -> Done:
     from ..quality import check_letter_quality
 
     try:
-        docx, xml = render_with_text(_state["template"], job.context, job.number)
+        _document, context = load_spilled(job.spilled)
+        docx, xml = render_with_text(_state["template"], context, job.number)
         kind = _state["kind"]
-        notes = [str(f) for f in check_letter_quality(kind.kind, job.context, None, _state["config"], xml=xml)
+        notes = [str(f) for f in check_letter_quality(kind.kind, context, None, _state["config"], xml=xml)
                  if f.severity == "warning"]
         part, digest = write_unsynced(job.path, docx)
         return Done(job.index, job.number, job.path, digest, notes=notes, part=part)
