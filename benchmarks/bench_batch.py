@@ -24,6 +24,7 @@ Cerberus and the fast path —, compute, spill, render, checks, write,
 register) beside the renderer alone.
 
     .venv/bin/python benchmarks/bench_batch.py [--rows 10000] [--small 1000] [--jobs N] [--keep]
+        [--memory-rows 100000] [--baseline DIR]
 """
 from __future__ import annotations
 
@@ -301,6 +302,8 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1_000, help="rows of the small run (memory comparison)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes of the parallel runs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--memory-rows", type=int, default=0,
+                        help="also one run of this many rows with --jobs, for its peak memory (e.g. 100000)")
     parser.add_argument("--baseline", metavar="DIR",
                         help="an earlier checkout (e.g. `git archive main | tar -x -C DIR`): each run is done "
                              "with it too, alternately, and the ratio printed")
@@ -330,6 +333,13 @@ def main() -> None:
               f"peak memory {args.rows} vs {args.small} rows: batch process x{large['self_mb'] / small['self_mb']:.2f}, "
               f"tree PSS x{large['tree_pss_mb'] / small['tree_pss_mb']:.2f} "
               f"({small['tree_pss_mb']:.0f} -> {large['tree_pss_mb']:.0f} MB)")
+    if args.memory_rows:
+        huge, small = run_batch(args.memory_rows, args.jobs, args.keep), by[(args.small, args.jobs)]
+        show(huge, "")
+        print(f"  jobs={args.jobs}: peak memory {args.memory_rows} vs {args.small} rows: batch process "
+              f"x{huge['self_mb'] / small['self_mb']:.2f}, tree PSS x{huge['tree_pss_mb'] / small['tree_pss_mb']:.2f} "
+              f"({small['tree_pss_mb']:.0f} -> {huge['tree_pss_mb']:.0f} MB), tree RSS "
+              f"x{huge['tree_rss_mb'] / small['tree_rss_mb']:.2f}; {huge['letters'] / huge['wall']:.1f} letters/s")
     if args.jobs != 1:
         one, many = by[(args.rows, 1)], by[(args.rows, args.jobs)]
         print(f"  speed-up with {args.jobs} jobs at {args.rows} rows: x{one['wall'] / many['wall']:.2f}")
