@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from lettergen.convert import Converter, ConverterPool
 from tests.test_batch import invoice_row, write_csv
 from tests.test_batch import _no_register_override, ws  # noqa: F401 - shared fixtures
-from tests.test_convert import TITLE, make_letter, soffice  # noqa: F401 - shared fixture
+from tests.test_convert import PROJECT, TITLE, make_letter, soffice  # noqa: F401 - shared fixture
 
 
 def hanging_soffice(folder: Path) -> tuple[Path, Path]:
@@ -90,3 +90,13 @@ def test_batch_pdf_without_libreoffice_is_refused_before_any_number(ws, tmp_path
         assert ws.letters() == []
         assert not (ws.folder / "register.sqlite").exists() or ws.entries() == []
     assert not (tmp_path / "all.pdf").exists()
+
+
+def test_render_pdf_without_libreoffice_is_refused_before_any_number(ws, tmp_path, monkeypatch):
+    monkeypatch.setenv("LETTERGEN_SOFFICE", str(tmp_path / "no-soffice"))
+    run = ws.lettergen("render", "payment_reminder", PROJECT / "samples" / "payment_reminder.yaml",
+                       "-o", tmp_path / "letter.docx", "--pdf")
+    assert run.code == 6, (run.out, run.err)
+    assert "未找到 LibreOffice" in run.err and "未占用文号" in run.err
+    assert not (tmp_path / "letter.docx").exists()
+    assert not (ws.folder / "register.sqlite").exists() or ws.entries() == []
