@@ -24,7 +24,7 @@ Cerberus and the fast path —, compute, spill, render, checks, write,
 register) beside the renderer alone.
 
     .venv/bin/python benchmarks/bench_batch.py [--rows 10000] [--small 1000] [--jobs N] [--keep]
-        [--memory-rows 100000] [--baseline DIR]
+        [--memory-rows 100000] [--pg URL] [--baseline DIR]
 """
 from __future__ import annotations
 
@@ -39,7 +39,10 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 PROJECT = Path(__file__).resolve().parent.parent
 HEADER = ["发函日期", "客户编号", "客户名称", "客户联系人", "客户地址", "催告级别",
@@ -75,9 +78,10 @@ def write_sheet(path: Path, rows: int) -> None:
             ])
 
 
-def write_settings(folder: Path) -> Path:
+def write_settings(folder: Path, register_url: str | None = None) -> Path:
     text = (PROJECT / "lettergen.toml").read_text(encoding="utf-8")
-    text = re.sub(r"^url = .*$", f'url = "sqlite:///{(folder / "register.sqlite").as_posix()}"', text, count=1, flags=re.M)
+    url = register_url or f"sqlite:///{(folder / 'register.sqlite').as_posix()}"
+    text = re.sub(r"^url = .*$", f'url = "{url}"', text, count=1, flags=re.M)
     text = re.sub(r"^dir = .*$", f'dir = "{(folder / "out").as_posix()}"', text, count=1, flags=re.M)
     path = folder / "lettergen.toml"
     path.write_text(text, encoding="utf-8")
@@ -138,11 +142,30 @@ class Sampler(threading.Thread):
 
 # --- one run ------------------------------------------------------------------
 
-def run_batch(rows: int, jobs: int, keep: bool, code: str | None = None) -> dict:
+@contextmanager
+def fresh_pg_database(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one run (the role needs CREATEDB), dropped afterwards."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(admin_url)
+    name = f"lettergen_bench_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+def run_batch(rows: int, jobs: int, keep: bool, code: str | None = None, register_url: str | None = None) -> dict:
     """One batch in a fresh process; ``code``: another checkout's folder to run instead (the baseline)."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-batch-{rows}-j{jobs}-"))
     try:
-        settings = write_settings(folder)
+        settings = write_settings(folder, register_url)
         sheet = folder / "overdue.csv"
         write_sheet(sheet, rows)
         stats = folder / "rusage.json"
@@ -304,6 +327,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     parser.add_argument("--memory-rows", type=int, default=0,
                         help="also one run of this many rows with --jobs, for its peak memory (e.g. 100000)")
+    parser.add_argument("--pg", metavar="URL",
+                        help="also one run of --rows with --jobs on PostgreSQL: a fresh database is created "
+                             "through this URL (e.g. $LETTERGEN_TEST_PG_URL; the role needs CREATEDB)")
     parser.add_argument("--baseline", metavar="DIR",
                         help="an earlier checkout (e.g. `git archive main | tar -x -C DIR`): each run is done "
                              "with it too, alternately, and the ratio printed")
@@ -333,6 +359,12 @@ def main() -> None:
               f"peak memory {args.rows} vs {args.small} rows: batch process x{large['self_mb'] / small['self_mb']:.2f}, "
               f"tree PSS x{large['tree_pss_mb'] / small['tree_pss_mb']:.2f} "
               f"({small['tree_pss_mb']:.0f} -> {large['tree_pss_mb']:.0f} MB)")
+    if args.pg:
+        with fresh_pg_database(args.pg) as url:
+            pg = run_batch(args.rows, args.jobs, args.keep, register_url=url)
+        show(pg, "PostgreSQL ")
+        print(f"  jobs={args.jobs}: {pg['letters'] / pg['wall']:.1f} letters/s at {args.rows} rows on PostgreSQL "
+              f"(SQLite: {by[(args.rows, args.jobs)]['letters'] / by[(args.rows, args.jobs)]['wall']:.1f})")
     if args.memory_rows:
         huge, small = run_batch(args.memory_rows, args.jobs, args.keep), by[(args.small, args.jobs)]
         show(huge, "")
