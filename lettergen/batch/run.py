@@ -1,11 +1,12 @@
 """Running a batch: validate everything, then number, render and register in order.
 
 Numbers are reserved in input order, a chunk at a time, in one transaction
-per chunk; each chunk's letters render in parallel (``jobs`` processes) while
-the previous chunk is synced to disk and marked issued together.  An interrupted batch leaves reserved
-entries whose files either exist (completed on the next run) or not (voided
-on the next run); re-running the same command keeps every letter already
-issued for the same input rows (recognised by their source key).
+per chunk; each chunk's letters render in parallel (``jobs`` processes)
+while the previous chunk is synced to disk and marked issued together.  An
+interrupted batch leaves reserved entries whose files either exist
+(completed on the next run) or not (voided on the next run); re-running the
+same command keeps every letter already issued for the same input rows
+(recognised by their source key).
 """
 from __future__ import annotations
 
