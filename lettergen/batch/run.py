@@ -13,7 +13,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +30,7 @@ from ..register import ISSUED, RESERVED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
 from .plan import PlannedLetter, plan_batch
-from .work import Done, Job, close_spill, init_worker, run_job, set_state
+from .work import Done, Job, close_spill, init_worker, run_job, set_state, spill_folder
 
 CHUNK = 100  # letters reserved per transaction; an interruption voids at most this many
 
@@ -109,7 +108,7 @@ def run_batch(
     template = template_for(config, kind)
     jobs = jobs or os.cpu_count() or 1
     own_register = register is None
-    with tempfile.TemporaryDirectory(prefix="lettergen-batch-") as spill_dir, \
+    with spill_folder() as spill_dir, \
             _workers(jobs, template, kind_schema, config, strict, spill_dir) as mapper:
         plan = plan_batch(kind_schema, source, config, sheet=sheet, group_by=group_by, mapper=mapper)
         result = BatchResult(new_batch_id(), kind, dry_run=dry_run)

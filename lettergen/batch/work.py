@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import signal
+import tempfile
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 from ..config import Config
 from ..errors import CheckFailed, InvalidInput
@@ -39,6 +43,39 @@ def set_state(template: CompiledTemplate, kind: KindSchema, config: Config, stri
               spill_dir: str | None = None) -> None:
     close_spill()  # an earlier batch in this process
     _state.update(template=template, kind=kind, config=config, strict=strict, spill_dir=spill_dir)
+
+
+SPILL_PREFIX = "lettergen-batch-"
+
+
+@contextmanager
+def spill_folder() -> Iterator[str]:
+    """A private temporary folder for the batch's spill files, removed afterwards.
+
+    Its name carries the batch process's pid; folders left by batches that
+    were killed (their pid no longer runs) are removed first, so the letters'
+    data does not linger in the temporary folder after a crash.
+    """
+    base = Path(tempfile.gettempdir())
+    for stale in base.glob(SPILL_PREFIX + "*-*"):
+        pid = stale.name[len(SPILL_PREFIX):].split("-")[0]
+        try:
+            if pid.isdigit() and stale.stat().st_uid == os.getuid() and not _running(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            continue
+    with tempfile.TemporaryDirectory(prefix=f"{SPILL_PREFIX}{os.getpid()}-") as folder:
+        yield folder
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def close_spill() -> None:
