@@ -54,6 +54,7 @@ class ConverterPool:
         self.failures = StartFailures(max_failed_starts)
         self._options = dict(timeout=timeout, start_timeout=start_timeout, soffice=soffice, failures=self.failures)
         self._converters: list[Converter] = []
+        self._closing = threading.Event()
 
     def __enter__(self) -> "ConverterPool":
         return self
@@ -74,7 +75,7 @@ class ConverterPool:
         upcoming = iter(range(len(pairs)))
 
         def work(converter: Converter) -> None:
-            while True:
+            while not self._closing.is_set():  # close() (e.g. after Ctrl-C): take no more documents
                 with lock:
                     index = next(upcoming, None)
                 if index is None:
@@ -91,6 +92,8 @@ class ConverterPool:
         return [r if r is not None else _not_run(pairs[i]) for i, r in enumerate(results)]
 
     def close(self) -> None:
+        """Quit every office; conversions under way fail, no further document is started."""
+        self._closing.set()
         for converter in self._converters:
             converter.close()
         self._converters = []
