@@ -19,11 +19,12 @@ Measured per run:
   from /proc (PSS counts pages shared by the forked workers once).
 
 Then: 1,000 vs ``rows`` letters with ``--jobs 1`` and with every core (peak
-memory ratio: flat ≈ 1.0), and per-letter time against the renderer alone
-(compiled template, as ``benchmarks/bench_render.py`` measures it) and
-against validation alone (``prepare``).
+memory ratio: flat ≈ 1.0), and each stage of a letter in ms (read, validate —
+Cerberus and the fast path —, compute, spill, render, checks, write,
+register) beside the renderer alone.
 
     .venv/bin/python benchmarks/bench_batch.py [--rows 10000] [--small 1000] [--jobs N] [--keep]
+        [--memory-rows 100000] [--pg URL] [--baseline DIR]
 """
 from __future__ import annotations
 
@@ -38,7 +39,10 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 PROJECT = Path(__file__).resolve().parent.parent
 HEADER = ["发函日期", "客户编号", "客户名称", "客户联系人", "客户地址", "催告级别",
@@ -74,9 +78,10 @@ def write_sheet(path: Path, rows: int) -> None:
             ])
 
 
-def write_settings(folder: Path) -> Path:
+def write_settings(folder: Path, register_url: str | None = None) -> Path:
     text = (PROJECT / "lettergen.toml").read_text(encoding="utf-8")
-    text = re.sub(r"^url = .*$", f'url = "sqlite:///{(folder / "register.sqlite").as_posix()}"', text, count=1, flags=re.M)
+    url = register_url or f"sqlite:///{(folder / 'register.sqlite').as_posix()}"
+    text = re.sub(r"^url = .*$", f'url = "{url}"', text, count=1, flags=re.M)
     text = re.sub(r"^dir = .*$", f'dir = "{(folder / "out").as_posix()}"', text, count=1, flags=re.M)
     path = folder / "lettergen.toml"
     path.write_text(text, encoding="utf-8")
@@ -137,14 +142,36 @@ class Sampler(threading.Thread):
 
 # --- one run ------------------------------------------------------------------
 
-def run_batch(rows: int, jobs: int, keep: bool) -> dict:
+@contextmanager
+def fresh_pg_database(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one run (the role needs CREATEDB), dropped afterwards."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(admin_url)
+    name = f"lettergen_bench_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+def run_batch(rows: int, jobs: int, keep: bool, code: str | None = None, register_url: str | None = None) -> dict:
+    """One batch in a fresh process; ``code``: another checkout's folder to run instead (the baseline)."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-batch-{rows}-j{jobs}-"))
     try:
-        settings = write_settings(folder)
+        settings = write_settings(folder, register_url)
         sheet = folder / "overdue.csv"
         write_sheet(sheet, rows)
         stats = folder / "rusage.json"
         env = {k: v for k, v in os.environ.items() if k != "LETTERGEN_REGISTER_URL"}
+        if code:
+            env["PYTHONPATH"] = code
         command = [sys.executable, "-c", WRAPPER, str(stats), "--config", str(settings), "batch", "payment_reminder",
                    str(sheet), "--out", str(folder / "out"), "--jobs", str(jobs)]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=folder)
@@ -173,31 +200,106 @@ def run_batch(rows: int, jobs: int, keep: bool) -> dict:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-# --- renderer and validation alone ----------------------------------------------
+# --- per-letter stages, single core ----------------------------------------------
 
-def per_letter_parts(n: int = 1000) -> dict[str, float]:
-    """ms per letter of prepare() (validation + computation) and of the compiled renderer."""
-    from lettergen.config import load_config
-    from lettergen.letters import prepare, render_context, template_for
-    from lettergen.sources import read_records
+def _ms(started: float, n: int) -> float:
+    return (time.perf_counter() - started) / n * 1000
+
+
+def stage_costs(n: int = 1000) -> dict[str, float]:
+    """ms per letter of each stage of a batch, measured one after another in this process.
+
+    read: CSV → records; validate: Cerberus alone, and the compiled fast path
+    (what a batch uses); compute: computed fields + template context; spill:
+    pickling the validated letter and reading it back; render: the compiled
+    renderer; checks: wording, tone and time limits on the rendered XML;
+    write: temporary file + one syncfs, renames and folder fsync per 100;
+    register: reserve, plan and mark 100 letters at a time (SQLite).
+    """
+    import pickle
+
     from lettergen.batch import source_fields
+    from lettergen.config import load_config
+    from lettergen.fastcheck import NoFastCheck
+    from lettergen.files import commit_parts, write_unsynced
+    from lettergen.issuing import reserve_spec
+    from lettergen.letters import calendar_for, render_with_text, template_for, with_defaults
+    from lettergen.compute import enrich
+    from lettergen.letters import Prepared
+    from lettergen.quality import check_letter_quality
+    from lettergen.register import Register
+    from lettergen.rendering import to_context
     from lettergen.schemas import load_kind
+    from lettergen.sources import read_records
+    from lettergen.validation import validate
 
-    config = load_config(PROJECT / "lettergen.toml")
+    out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        sheet = Path(tmp) / "sheet.csv"
+        folder = Path(tmp)
+        config = load_config(write_settings(folder))
+        sheet = folder / "sheet.csv"
         write_sheet(sheet, n)
         kind = load_kind(config.schemas_dir, "payment_reminder")
+        started = time.perf_counter()
         records = read_records(sheet, source_fields(kind), group_by="recipient.name").records
-    start = time.perf_counter()
-    prepared = [prepare(kind, r.data, config) for r in records]
-    prepare_ms = (time.perf_counter() - start) / n * 1000
-    template = template_for(config, "payment_reminder")
-    start = time.perf_counter()
-    for i, p in enumerate(prepared, start=1):
-        render_context(template, p.context, f"禾丰催函〔2026〕{i}号")
-    render_ms = (time.perf_counter() - start) / n * 1000
-    return {"prepare_ms": prepare_ms, "render_ms": render_ms}
+        out["read"] = _ms(started, n)
+        inputs = [with_defaults(kind, r.data, config) for r in records]
+
+        cerberus_only = load_kind(config.schemas_dir, "payment_reminder")
+        cerberus_only.cache["fastcheck"] = NoFastCheck()
+        started = time.perf_counter()
+        for data in inputs:
+            validate(cerberus_only, data)
+        out["validate (Cerberus)"] = _ms(started, n)
+        started = time.perf_counter()
+        results = [validate(kind, data) for data in inputs]
+        out["validate (fast path)"] = _ms(started, n)
+
+        calendar = calendar_for(config)
+        started = time.perf_counter()
+        contexts = [to_context(enrich(kind, r.document, config, calendar), kind.rules) for r in results]
+        out["compute"] = _ms(started, n)
+
+        started = time.perf_counter()
+        blobs = [pickle.dumps((r.document, c), pickle.HIGHEST_PROTOCOL) for r, c in zip(results, contexts)]
+        letters = [pickle.loads(b) for b in blobs]
+        out["spill"] = _ms(started, n)
+
+        template = template_for(config, "payment_reminder")
+        numbers = [f"禾丰催函〔2026〕{i}号" for i in range(1, n + 1)]
+        started = time.perf_counter()
+        for context, number in zip(contexts, numbers):
+            template.render({"corrects": None, **context, "number": number})
+        out["render (renderer alone)"] = _ms(started, n)
+        started = time.perf_counter()
+        rendered = [render_with_text(template, c, number) for c, number in zip(contexts, numbers)]
+        out["render (+ XML text for checks)"] = _ms(started, n)
+        started = time.perf_counter()
+        for context, (_docx, xml) in zip(contexts, rendered):
+            check_letter_quality("payment_reminder", context, None, config, xml=xml)
+        out["checks"] = _ms(started, n)
+
+        target = folder / "out"
+        target.mkdir()
+        started = time.perf_counter()
+        for start in range(0, n, 100):
+            parts = [(write_unsynced(target / f"{i}.docx", rendered[i][0])[0], str(target / f"{i}.docx"))
+                     for i in range(start, min(start + 100, n))]
+            commit_parts(parts, target)
+        out["write"] = _ms(started, n)
+
+        prepared = [Prepared(kind, doc, ctx) for doc, ctx in letters]
+        with Register(config.register_url) as register:
+            started = time.perf_counter()
+            for start in range(0, n, 100):
+                chunk = prepared[start:start + 100]
+                entries = register.reserve_many([reserve_spec(config, p, template.name, template.sha256,
+                                                              batch_id="bench", source_key=f"k{start + i}")
+                                                 for i, p in enumerate(chunk)])
+                register.plan_outputs([(e.number, str(target / f"{e.seq}.docx")) for e in entries])
+                register.mark_issued_many([(e.number, str(target / f"{e.seq}.docx"), "0" * 64) for e in entries])
+            out["register"] = _ms(started, n)
+    return out
 
 
 def bench_render_script() -> str:
@@ -209,12 +311,28 @@ def bench_render_script() -> str:
     return done.stdout.strip()
 
 
+def show(r: dict, label: str) -> None:
+    print(f"  {label}rows={r['rows']:>6} jobs={r['jobs']}: {r['wall']:7.1f} s  {r['letters'] / r['wall']:7.1f} letters/s  "
+          f"{r['wall'] / r['letters'] * 1000:6.2f} ms/letter  first letter after {r['first_letter']:5.1f} s  "
+          f"peak: batch process {r['self_mb']:6.1f} MB, largest worker {r['worker_mb']:6.1f} MB, "
+          f"tree RSS {r['tree_rss_mb']:6.1f} MB / PSS {r['tree_pss_mb']:6.1f} MB  "
+          f"verify {'ok' if r['verify_ok'] else 'FAILED'}" + (f"  [{r['folder']}]" if r["folder"] else ""), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000, help="rows (= letters) of the large run")
     parser.add_argument("--small", type=int, default=1_000, help="rows of the small run (memory comparison)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes of the parallel runs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--memory-rows", type=int, default=0,
+                        help="also one run of this many rows with --jobs, for its peak memory (e.g. 100000)")
+    parser.add_argument("--pg", metavar="URL",
+                        help="also one run of --rows with --jobs on PostgreSQL: a fresh database is created "
+                             "through this URL (e.g. $LETTERGEN_TEST_PG_URL; the role needs CREATEDB)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="an earlier checkout (e.g. `git archive main | tar -x -C DIR`): each run is done "
+                             "with it too, alternately, and the ratio printed")
     args = parser.parse_args()
 
     print(f"lettergen batch benchmark: payment_reminder, SQLite in a temp dir, {os.cpu_count()} cores, "
@@ -222,14 +340,16 @@ def main() -> None:
     runs = []
     for jobs in dict.fromkeys((1, args.jobs)):
         for rows in (args.small, args.rows):
+            if args.baseline:
+                base = run_batch(rows, jobs, args.keep, args.baseline)
+                show(base, "baseline ")
             r = run_batch(rows, jobs, args.keep)
             runs.append(r)
-            print(f"  rows={r['rows']:>6} jobs={jobs}: {r['wall']:7.1f} s  {r['letters'] / r['wall']:7.1f} letters/s  "
-                  f"{r['wall'] / r['letters'] * 1000:6.2f} ms/letter  first letter after {r['first_letter']:5.1f} s  "
-                  f"peak: batch process {r['self_mb']:6.1f} MB, largest worker {r['worker_mb']:6.1f} MB, "
-                  f"tree RSS {r['tree_rss_mb']:6.1f} MB / PSS {r['tree_pss_mb']:6.1f} MB  "
-                  f"verify {'ok' if r['verify_ok'] else 'FAILED'}" + (f"  [{r['folder']}]" if r["folder"] else ""),
-                  flush=True)
+            show(r, "this     " if args.baseline else "")
+            if args.baseline:
+                print(f"    this / baseline: x{base['wall'] / r['wall']:.2f} letters/s, first letter "
+                      f"x{base['first_letter'] / max(r['first_letter'], 1e-3):.2f} sooner, "
+                      f"tree PSS x{r['tree_pss_mb'] / base['tree_pss_mb']:.2f}", flush=True)
 
     print("\nsummary")
     by = {(r["rows"], r["jobs"]): r for r in runs}
@@ -239,17 +359,34 @@ def main() -> None:
               f"peak memory {args.rows} vs {args.small} rows: batch process x{large['self_mb'] / small['self_mb']:.2f}, "
               f"tree PSS x{large['tree_pss_mb'] / small['tree_pss_mb']:.2f} "
               f"({small['tree_pss_mb']:.0f} -> {large['tree_pss_mb']:.0f} MB)")
+    if args.pg:
+        with fresh_pg_database(args.pg) as url:
+            pg = run_batch(args.rows, args.jobs, args.keep, register_url=url)
+        show(pg, "PostgreSQL ")
+        print(f"  jobs={args.jobs}: {pg['letters'] / pg['wall']:.1f} letters/s at {args.rows} rows on PostgreSQL "
+              f"(SQLite: {by[(args.rows, args.jobs)]['letters'] / by[(args.rows, args.jobs)]['wall']:.1f})")
+    if args.memory_rows:
+        huge, small = run_batch(args.memory_rows, args.jobs, args.keep), by[(args.small, args.jobs)]
+        show(huge, "")
+        print(f"  jobs={args.jobs}: peak memory {args.memory_rows} vs {args.small} rows: batch process "
+              f"x{huge['self_mb'] / small['self_mb']:.2f}, tree PSS x{huge['tree_pss_mb'] / small['tree_pss_mb']:.2f} "
+              f"({small['tree_pss_mb']:.0f} -> {huge['tree_pss_mb']:.0f} MB), tree RSS "
+              f"x{huge['tree_rss_mb'] / small['tree_rss_mb']:.2f}; {huge['letters'] / huge['wall']:.1f} letters/s")
     if args.jobs != 1:
         one, many = by[(args.rows, 1)], by[(args.rows, args.jobs)]
         print(f"  speed-up with {args.jobs} jobs at {args.rows} rows: x{one['wall'] / many['wall']:.2f}")
 
-    parts = per_letter_parts()
+    stages = stage_costs()
     one = by[(args.rows, 1)]
     batch_ms = one["wall"] / one["letters"] * 1000
-    print(f"\nper letter, single core: batch end to end {batch_ms:.2f} ms = "
-          f"prepare (validate + compute) {parts['prepare_ms']:.2f} ms + render {parts['render_ms']:.2f} ms + "
-          f"rest (read, register, zip write + fsync, manifest) {batch_ms - parts['prepare_ms'] - parts['render_ms']:.2f} ms; "
-          f"batch / renderer alone = x{batch_ms / parts['render_ms']:.1f}")
+    print("\nper letter, single core, each stage measured alone (1,000 letters, ms):")
+    for name, ms in stages.items():
+        print(f"  {name:<32} {ms:6.3f}")
+    counted = sum(ms for name, ms in stages.items() if name not in ("validate (Cerberus)", "render (renderer alone)"))
+    print(f"  {'sum of the stages a batch runs':<32} {counted:6.3f}")
+    print(f"  batch end to end (jobs=1, {args.rows} rows): {batch_ms:.3f} ms  = x{batch_ms / stages['render (renderer alone)']:.1f} "
+          f"the renderer alone; validation fast path x{stages['validate (Cerberus)'] / stages['validate (fast path)']:.1f} "
+          "faster than Cerberus")
     print("renderer-only benchmark (benchmarks/bench_render.py 1000):")
     print("  " + bench_render_script().replace("\n", "\n  "))
 

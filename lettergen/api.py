@@ -122,11 +122,16 @@ def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None =
     """Validate, take the next number from the register, write and register one letter.
 
     Invalid data raises :class:`InvalidInput` and consumes no number; so does a
-    wording / time-limit finding with ``strict`` (:class:`CheckFailed`).
+    wording / time-limit finding with ``strict`` (:class:`CheckFailed`), and
+    ``pdf`` without LibreOffice (:class:`ConversionError`).
     Otherwise those findings are returned as warnings in ``Issued.findings``.
     """
     cfg = _config(config)
     prepare(kind, data, cfg)  # invalid input is refused before the register is opened (or created)
+    if pdf:
+        from .convert import require_converter
+
+        require_converter()  # no number is taken for a PDF that cannot be made
     with open_register(cfg) as register:
         issued = issue(kind, data, cfg, register, output=Path(output).resolve() if output else None,
                        supersedes=supersedes, corrects=corrects, strict=strict)

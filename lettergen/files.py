@@ -1,6 +1,15 @@
-"""Writing output files safely: a temporary name in the same folder, then rename."""
+"""Writing output files safely: a temporary name in the same folder, then rename.
+
+One file: :func:`write_atomic` (write, fsync, rename).  Many files (a batch
+chunk): :func:`write_unsynced` for each, then :func:`commit_parts` once — one
+file-system sync for all of them, the renames, one sync of the folder.  Either
+way a reader (or a machine after a power cut) sees a letter complete or not
+at all, and a file is durable under its final name before the register is told.
+"""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import tempfile
@@ -57,3 +66,63 @@ def sha256_file(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def write_unsynced(path: str | os.PathLike, data: bytes) -> tuple[str, str]:
+    """Write ``data`` to a temporary name beside ``path`` (not synced, not renamed).
+
+    Returns the temporary name and the data's SHA-256; :func:`commit_parts`
+    makes it durable and puts it in place.  A crash before that leaves only a
+    ``.~*.part`` file, never a partial letter under its real name.
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".~", suffix=target.suffix + ".part")
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp, hashlib.sha256(data).hexdigest()
+
+
+def commit_parts(parts: list[tuple[str, str]], directory: str | os.PathLike) -> None:
+    """Make the ``(temporary, final)`` files of one folder durable, then rename them into place.
+
+    Order matters for a power cut: the contents reach the disk (one ``syncfs``
+    of the file system, or an fsync per file where that is not available)
+    before any rename, and the folder is synced after the renames, so when
+    this returns every file is on disk under its final name.
+    """
+    if not parts:
+        return
+    if not _syncfs(directory):
+        for tmp, _final in parts:
+            _fsync_path(tmp)
+    for tmp, final in parts:
+        os.replace(tmp, final)
+    _fsync_path(directory, directory=True)
+
+
+def _fsync_path(path: str | os.PathLike, *, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _syncfs(path: str | os.PathLike) -> bool:
+    """Flush the whole file system holding ``path`` (Linux ``syncfs``); False when unavailable."""
+    call = getattr(_libc, "syncfs", None)
+    if call is None:
+        return False
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return call(fd) == 0
+    finally:
+        os.close(fd)

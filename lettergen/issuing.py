@@ -76,8 +76,14 @@ def output_name(config: Config, prepared: Prepared, number: str, seq: int, used:
     return safe_filename(text, used=used)
 
 
-def reserve_spec(config: Config, prepared: Prepared, template_name: str, template_hash: str, **extra: Any) -> dict[str, Any]:
-    """What :meth:`Register.reserve` takes for ``prepared``."""
+def register_data(prepared: Prepared) -> dict[str, Any]:
+    """What the register keeps to regenerate the letter: input and context, types preserved."""
+    return {"input": jsondata.encode(prepared.document), "context": jsondata.encode(prepared.context)}
+
+
+def reserve_spec(config: Config, prepared: Prepared, template_name: str, template_hash: str, *,
+                 data: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """What :meth:`Register.reserve` takes for ``prepared`` (``data``: its :func:`register_data`, if made already)."""
     key, make_number = numbering_for(config, prepared.kind.kind, prepared.letter_date.year)
     return dict(
         kind=prepared.kind.kind,
@@ -87,7 +93,7 @@ def reserve_spec(config: Config, prepared: Prepared, template_name: str, templat
         letter_date=prepared.letter_date,
         customer=prepared.customer,
         subject=prepared.subject,
-        data={"input": jsondata.encode(prepared.document), "context": jsondata.encode(prepared.context)},
+        data=data if data is not None else register_data(prepared),
         template_name=template_name,
         template_hash=template_hash,
         issued_by=config.issued_by,

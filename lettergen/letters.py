@@ -116,3 +116,26 @@ def render_context(template: CompiledTemplate, context: dict[str, Any], number: 
     (register id, number, kind, sequence …) goes into the document properties."""
     docx = template.render({"corrects": None, **context, "number": number})
     return stamp(docx, identity) if identity else docx
+
+
+def render_with_text(template: CompiledTemplate, context: dict[str, Any], number: str,
+                     identity: dict[str, str] | None = None) -> tuple[bytes, str]:
+    """:func:`render_context`, plus the rendered ``word/document.xml`` as text.
+
+    The same bytes as :func:`render_context`; the wording checks of a batch
+    read the XML from here instead of unpacking the package again.
+    """
+    from . import zipwriter
+
+    full = {"corrects": None, **context, "number": number}
+    xml = b""
+    parts = []
+    for name, part in template.entries:
+        if part is None:
+            blob = template._render_part(name, template.compiled[name], full)
+            part = zipwriter.compress(name, blob)
+            if name == "word/document.xml":
+                xml = blob
+        parts.append(part)
+    docx = zipwriter.build(parts)
+    return (stamp(docx, identity) if identity else docx), xml.decode("utf-8")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .convert import Converter, merge_pdfs
+from .convert import ConverterPool, merge_pdfs
 from .errors import ConversionError
 from .files import sha256_file
 from .register import Register
@@ -18,16 +18,16 @@ def pdf_path_for(docx: str | Path) -> Path:
 
 
 def convert_issued(register: Register, numbers_and_paths: list[tuple[str, str]], *, timeout: float = 60.0,
-                   merge_to: Path | None = None) -> list[tuple[str, str]]:
-    """Convert each letter's .docx to PDF (one warm LibreOffice), record path and hash.
+                   merge_to: Path | None = None, instances: int | None = None) -> list[tuple[str, str]]:
+    """Convert each letter's .docx to PDF (``instances`` warm LibreOffices, default one per core), record path and hash.
 
     Returns ``(number, reason)`` for each failure; the batch goes on past them.
     With ``merge_to``, the PDFs that exist are merged in the given (register) order.
     """
     failures: list[tuple[str, str]] = []
     pairs = [(Path(p), pdf_path_for(p)) for _, p in numbers_and_paths]
-    with Converter(timeout=timeout) as converter:
-        results = converter.convert_many(pairs)
+    with ConverterPool(instances, timeout=timeout) as pool:
+        results = pool.convert_many(pairs)
     for (number, _), result in zip(numbers_and_paths, results):
         if result.ok:
             register.set_pdf(number, str(result.target), sha256_file(result.target))

@@ -8,6 +8,7 @@ otherwise Monday to Friday is assumed with a visible warning, never a crash.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Iterable
 
 import chinese_calendar
@@ -30,7 +31,7 @@ class WorkCalendar:
         if day.year in self.configured_years:
             return day.weekday() < 5
         try:
-            return chinese_calendar.is_workday(day)
+            return _statutory_workday(day)
         except NotImplementedError:
             self.uncovered_years.add(day.year)
             return day.weekday() < 5
@@ -60,6 +61,12 @@ class WorkCalendar:
             f"可在配置文件 [calendar] 的 holidays 与 workdays 中填写该年安排"
             for year in sorted(self.uncovered_years)
         ]
+
+
+@lru_cache(maxsize=4096)
+def _statutory_workday(day: date) -> bool:
+    """chinese-calendar's answer, remembered: a batch asks about the same few weeks for every letter."""
+    return chinese_calendar.is_workday(day)
 
 
 def _as_date(value: date | str) -> date:

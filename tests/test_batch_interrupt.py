@@ -259,3 +259,19 @@ def test_real_batch_killed_between_writing_and_registering_keeps_every_letter(ws
     assert {e.number: e.file_hash for e in entries} == hashes
     assert len(ws.letters()) == 30
     assert ws.verify().ok
+
+
+def test_spill_folder_of_a_killed_batch_is_removed_by_the_next_one(ws, tmp_path):
+    import tempfile
+
+    from lettergen.batch.work import SPILL_PREFIX
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = Path(tempfile.gettempdir()) / f"{SPILL_PREFIX}{int(dead.stdout)}-test{os.getpid()}"
+    stale.mkdir()
+    (stale / "123.spill").write_bytes(b"letters' data of a killed batch")
+    source = write_csv(tmp_path / "one.csv", [invoice_row(1)])
+    assert ws.batch("payment_reminder", source, "-j", "1").code == 0
+    assert not stale.exists()
+    mine = list(Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}{os.getpid()}-*"))
+    assert mine == []  # the batch's own folder is gone too

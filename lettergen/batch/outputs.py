@@ -17,6 +17,11 @@ from .combine import combine_docx
 from .report import write_error_report, write_manifest
 from .run import BatchResult, run_batch
 
+
+def pdf_instances(config: Config) -> int | None:
+    """``[pdf] instances``: warm LibreOffices converting in parallel (0 or unset: one per core)."""
+    return int(config.section("pdf").get("instances") or 0) or None
+
 NOTHING_DONE = "未生成任何信函，也未占用文号"
 
 
@@ -37,8 +42,15 @@ def generate(kind: str, source: Path, config: Config, out_dir: Path, *, combine:
     """Run a batch (``options`` as :func:`run_batch`) and write its manifest, reports and print files.
 
     Raises :class:`InvalidInput` / :class:`InputFileError` (naming the error
-    report) when the sheet is invalid and nothing was generated.
+    report) when the sheet is invalid and nothing was generated, and
+    :class:`~lettergen.errors.ConversionError` before anything is numbered
+    when PDFs are asked for (``pdf`` or ``combine_pdf``) and LibreOffice is missing.
     """
+    pdf = pdf or combine_pdf is not None
+    if pdf and not options.get("dry_run"):
+        from ..convert import require_converter
+
+        require_converter()
     try:
         result = run_batch(kind, source, config, out_dir, **options)
     except InvalidInput as exc:
@@ -62,6 +74,6 @@ def generate(kind: str, source: Path, config: Config, out_dir: Path, *, combine:
         in_register_order = sorted(written, key=lambda r: r.number_sort)
         with open_register(config) as register:
             outputs.pdf_failures = convert_issued(register, [(r.number, r.path) for r in in_register_order],
-                                                  merge_to=combine_pdf)
+                                                  merge_to=combine_pdf, instances=pdf_instances(config))
         outputs.combined_pdf = combine_pdf
     return result, outputs

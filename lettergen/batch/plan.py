@@ -3,22 +3,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..config import Config
-from ..letters import Prepared, prepare
+from ..letters import Prepared
 from ..models import Problem
 from ..schemas import KindSchema, load_kind
 from ..sources import Field, Limits, Record, read_records
-from .work import check_record, set_state
+from .work import Spilled, as_prepared, check_record, set_state
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedLetter:
     """One input record (one or more rows): valid or not, and what is wrong.
 
-    The prepared letter is not kept (memory must not grow with the batch);
-    :meth:`prepare` computes it again when its turn comes.
+    The prepared letter is not kept in memory (it must not grow with the
+    batch): the worker that validated it spilled it to a file, ``spilled``
+    says where, and :meth:`prepared` reads it back when its turn comes.  A
+    valid record's cells are then dropped (``record.data`` becomes empty).
     """
 
     record: Record
@@ -26,9 +28,11 @@ class PlannedLetter:
     customer: str = ""
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    spilled: Spilled | None = None
 
-    def prepare(self, kind: KindSchema, config: Config) -> Prepared:
-        return prepare(kind, self.record.data, config)
+    def prepared(self, kind: KindSchema) -> tuple[Prepared, dict]:
+        """The validated letter and its register data, read back from the spill file."""
+        return as_prepared(kind, self.spilled)
 
     @property
     def rows(self) -> str:
@@ -92,28 +96,38 @@ def plan_batch(kind: str | KindSchema, path: Path, config: Config, *, sheet: str
     if group_by is None:
         group_by = (kind.batch or {}).get("group_by")
     result = read_records(path, source_fields(kind), sheet=sheet, group_by=group_by,
-                          limits=Limits.of(config.section("limits")))
+                          limits=Limits.of(config.section("limits")), lazy=True)
     letters: list[PlannedLetter] = []
-    bad_rows = {p.row for p in result.problems if p.severity == "error" and p.row is not None}
+
+    def data_to_check() -> Iterator[dict]:
+        # Records are built as the workers ask for them; a validated one keeps no cells.
+        for record in result.records:
+            letters.append(PlannedLetter(record))
+            yield record.data
+
+    row_problems: dict[int, list[Problem]] = {}
+    scanned = 0
     seen_keys: dict[str, str] = {}
-    to_check: list[PlannedLetter] = []
-    for record in result.records:
-        letter = PlannedLetter(record)
-        letters.append(letter)
-        if bad_rows.intersection(record.rows):  # still validated below: every problem at once
-            letter.problems += [p for p in result.problems if p.row in record.rows and p.severity == "error"]
+    for i, checked in enumerate(mapper(check_record, data_to_check())):
+        letter = letters[i]  # appended before its data was handed out
+        record = letter.record
+        for problem in result.problems[scanned:]:  # found while reading, up to this record
+            if problem.severity == "error" and problem.row is not None:
+                row_problems.setdefault(problem.row, []).append(problem)
+        scanned = len(result.problems)
+        letter.problems = [p for row in record.rows for p in row_problems.get(row, ())]  # and validated: every problem at once
         if record.source_key in seen_keys:
             letter.problems.append(Problem("", "整行", f"与第{seen_keys[record.source_key]}行的内容相同，不会重复生成", row=record.rows[0]))
             continue
         seen_keys[record.source_key] = letter.rows
-        to_check.append(letter)
-    for letter, checked in zip(to_check, mapper(check_record, (letter.record.data for letter in to_check))):
-        record = letter.record
         letter.problems += [_locate(p, record) for p in checked.problems]
         letter.warnings = [w.with_location(record.rows[0], None) for w in checked.warnings]
         letter.customer = checked.customer
         letter.valid = not letter.problems
+        letter.spilled = checked.spilled
+        if letter.valid and checked.spilled:
+            record.data = {}  # validated once; issuing reads the spilled letter
     # Problems not on a record's rows (header row, ignored duplicate rows) concern the whole file.
-    record_rows = {row for record in result.records for row in record.rows}
+    record_rows = {row for letter in letters for row in letter.record.rows}
     file_problems = [p for p in result.problems if p.row not in record_rows or p.severity != "error"]
     return Plan(kind, letters, file_problems, result.encoding)

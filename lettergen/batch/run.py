@@ -1,11 +1,12 @@
 """Running a batch: validate everything, then number, render and register in order.
 
 Numbers are reserved in input order, a chunk at a time, in one transaction
-per chunk; each chunk's letters render in parallel (``jobs`` processes) and
-are then marked issued together.  An interrupted batch leaves reserved
-entries whose files either exist (completed on the next run) or not (voided
-on the next run); re-running the same command keeps every letter already
-issued for the same input rows (recognised by their source key).
+per chunk; each chunk's letters render in parallel (``jobs`` processes)
+while the previous chunk is synced to disk and marked issued together.  An
+interrupted batch leaves reserved entries whose files either exist
+(completed on the next run) or not (voided on the next run); re-running the
+same command keeps every letter already issued for the same input rows
+(recognised by their source key).
 """
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from typing import Callable, Iterator
 
 from ..config import Config
 from ..errors import InvalidInput
+from ..files import commit_parts
 from ..identity import check_register, letter_identity
 from ..issuing import PLACEHOLDER_NUMBER, open_register, output_name, recover, reserve_spec
-from ..letters import render_context, template_for
+from ..letters import Prepared, render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
 from ..preflight import check_filename_pattern, check_output_folder
@@ -30,12 +32,12 @@ from ..register import ISSUED, RESERVED, SUPERSEDED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
 from .plan import PlannedLetter, plan_batch
-from .work import Done, Job, as_prepared, init_worker, prepare_record, run_job, set_state
+from .work import Done, Job, close_spill, init_worker, run_job, set_state, spill_folder
 
 CHUNK = 100  # letters reserved per transaction; an interruption voids at most this many
 
 
-@dataclass
+@dataclass(slots=True)
 class LetterResult:
     """What happened to one input record."""
 
@@ -108,7 +110,8 @@ def run_batch(
     template = template_for(config, kind)
     jobs = jobs or os.cpu_count() or 1
     own_register = register is None
-    with _workers(jobs, template, kind_schema, config, strict) as mapper:
+    with spill_folder() as spill_dir, \
+            _workers(jobs, template, kind_schema, config, strict, spill_dir) as mapper:
         plan = plan_batch(kind_schema, source, config, sheet=sheet, group_by=group_by, mapper=mapper)
         result = BatchResult(new_batch_id(), kind, dry_run=dry_run)
         result.problems = plan.problems
@@ -139,10 +142,10 @@ def run_batch(
             trial = b""
             if pending:
                 # a template that cannot render this data must fail before numbers are taken
-                trial = render_context(template, pending[0].prepare(kind_schema, config).context, PLACEHOLDER_NUMBER)
+                trial = render_context(template, pending[0].prepared(kind_schema)[0].context, PLACEHOLDER_NUMBER)
             check_filename_pattern(config.filename_pattern)  # a settings error must not cost numbers
             if dry_run:
-                result.results += _would_issue(kind_schema, pending, config, register, mapper)
+                result.results += _would_issue(kind_schema, pending, config, register)
                 return result
             check_output_folder(out_dir, len(pending), len(trial))
             used = NameSet(p.name for p in out_dir.iterdir())
@@ -155,17 +158,48 @@ def run_batch(
     return result
 
 
+class _Ready:
+    """A result computed already (one job: letters are rendered in this process)."""
+
+    def __init__(self, value: list):
+        self.value = value
+
+    def get(self) -> list:
+        return self.value
+
+
+class _Mapper:
+    """``map`` over the workers (or in-process), and ``submit`` to start a map and collect it later."""
+
+    def __init__(self, pool=None):
+        self.pool = pool
+
+    def __call__(self, func: Callable, items) -> list:
+        if self.pool is None:
+            return list(map(func, items))
+        # imap streams: the inputs of a 10,000-row sheet are never all pickled at once
+        return list(self.pool.imap(func, items, chunksize=16))
+
+    def submit(self, func: Callable, items: list):
+        if self.pool is None:
+            return _Ready(list(map(func, items)))
+        return self.pool.map_async(func, items, chunksize=8)
+
+
 @contextmanager
-def _workers(jobs: int, template, kind, config, strict: bool) -> Iterator[Callable]:
+def _workers(jobs: int, template, kind, config, strict: bool, spill_dir: str) -> Iterator[_Mapper]:
     """A ``map`` over worker processes (forked now, before the sheet is read), or in-process."""
     if jobs <= 1:
-        set_state(template, kind, config, strict)
-        yield lambda func, items: list(map(func, items))
+        set_state(template, kind, config, strict, spill_dir)
+        try:
+            yield _Mapper()
+        finally:
+            close_spill()
         return
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker, initargs=(template, kind, config, strict))
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker,
+                                                    initargs=(template, kind, config, strict, spill_dir))
     try:
-        # imap streams: the inputs of a 10,000-row sheet are never all pickled at once
-        yield lambda func, items: list(pool.imap(func, items, chunksize=16))
+        yield _Mapper(pool)
     except BaseException:
         pool.terminate()
         pool.join()
@@ -174,19 +208,19 @@ def _workers(jobs: int, template, kind, config, strict: bool) -> Iterator[Callab
     pool.join()
 
 
-def _prepared_chunks(kind, pending, mapper) -> Iterator[tuple[list[PlannedLetter], list]]:
-    """The pending letters CHUNK at a time, each with its prepared letter (computed by the workers)."""
+def _prepared_chunks(kind, pending) -> Iterator[tuple[list[PlannedLetter], list[tuple[Prepared, dict]]]]:
+    """The pending letters CHUNK at a time, each with its prepared letter and register data (as validated, read back)."""
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start:start + CHUNK]
-        yield chunk, [as_prepared(kind, parts) for parts in mapper(prepare_record, [l.record.data for l in chunk])]
+        yield chunk, [letter.prepared(kind) for letter in chunk]
 
 
-def _would_issue(kind, pending, config, register, mapper) -> list[LetterResult]:
+def _would_issue(kind, pending, config, register) -> list[LetterResult]:
     """The numbers a real run would give, in input order, without taking any."""
     counters: dict[tuple[str, int], int] = {}
     planned = []
-    for chunk, prepared_chunk in _prepared_chunks(kind, pending, mapper):
-        for letter, prepared in zip(chunk, prepared_chunk):
+    for chunk, prepared_chunk in _prepared_chunks(kind, pending):
+        for letter, (prepared, _data) in zip(chunk, prepared_chunk):
             key, make_number = numbering_for(config, kind.kind, prepared.letter_date.year)
             slot = (key, prepared.letter_date.year)
             if slot not in counters:
@@ -204,11 +238,19 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
 
 
 def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress) -> None:
+    """Number, render and register ``pending`` a chunk at a time, one chunk ahead.
+
+    While the workers render chunk k+1, this process reserves the numbers of
+    the next chunk and settles chunk k (sync, rename, mark issued), so
+    neither side waits for the other.  An interruption leaves at most two
+    chunks reserved; the next run completes or voids them.
+    """
     done = 0
     register_id = register.register_id
-    for chunk, prepared in _prepared_chunks(kind, pending, mapper):
-        specs = [reserve_spec(config, p, template.name, template.sha256,
-                              batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
+    in_flight = None
+    for chunk, prepared in _prepared_chunks(kind, pending):
+        specs = [reserve_spec(config, p, template.name, template.sha256, data=data,
+                              batch_id=result.batch_id, source_key=l.record.source_key) for l, (p, data) in zip(chunk, prepared)]
         entries, taken = register.claim_many(specs)  # rows another run claimed meanwhile are kept, not issued twice
         for i, entry in taken.items():
             why = (f"此前已签发，并已由 {entry.superseded_by} 订正" if entry.status == SUPERSEDED
@@ -216,18 +258,30 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
             result.results.append(LetterResult(chunk[i], "kept", entry.number, entry.output_path or "", why, entry.seq))
         seqs = {e.number: e.seq for e in entries}
         jobs_ = []
-        for i, p, entry in zip([i for i in range(len(chunk)) if i not in taken], [p for i, p in enumerate(prepared) if i not in taken], entries):
+        for i, entry in zip([i for i in range(len(chunk)) if i not in taken], entries):
+            p, _data = prepared[i]
             name = output_name(config, p, entry.number, entry.seq, used)
-            jobs_.append(Job(i, entry.number, str(out_dir / name), p.context, letter_identity(entry, register_id)))
+            jobs_.append(Job(i, entry.number, str(out_dir / name), chunk[i].spilled, letter_identity(entry, register_id)))
         del prepared, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
-        _settle(mapper(run_job, jobs_), chunk, result, register, seqs)
-        done += len(chunk)
+        started = (mapper.submit(run_job, jobs_), chunk, seqs)
+        if in_flight is not None:
+            done += _settle(*in_flight, result, register, out_dir)
+            if progress:
+                progress(done, len(pending))
+        in_flight = started
+    if in_flight is not None:
+        done += _settle(*in_flight, result, register, out_dir)
         if progress:
             progress(done, len(pending))
 
 
-def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, register: Register, seqs: dict[str, int]) -> None:
+def _settle(rendering, chunk: list[PlannedLetter], seqs: dict[str, int], result: BatchResult, register: Register,
+            out_dir: Path) -> int:
+    """Wait for a chunk's letters, put them in place durably, then record them; how many."""
+    done: list[Done] = rendering.get()
+    # durable under their final names before the register says issued (see lettergen.files)
+    commit_parts([(d.part, d.path) for d in done if d.error is None], out_dir)
     register.mark_issued_many([(d.number, d.path, d.sha256) for d in done if d.error is None])
     for d in done:
         letter = chunk[d.index]
@@ -236,3 +290,4 @@ def _settle(done: list[Done], chunk: list[PlannedLetter], result: BatchResult, r
         else:
             register.mark_void(d.number, f"签发失败：{d.error}")
             result.results.append(LetterResult(letter, "failed", d.number, "", d.error, seqs[d.number]))
+    return len(chunk)  # kept rows of the chunk count as done too

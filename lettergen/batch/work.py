@@ -4,32 +4,88 @@ The pool is forked before the spreadsheet is read, so workers inherit only
 the compiled template, the kind's schema and the settings; each letter's
 validation, computation, rendering, quality check and file write happen in
 a worker, and only small results travel back.
+
+Every record is validated once.  The worker that validates it appends the
+normalised document and the template context (pickled) to its own spill
+file in a private temporary folder and returns where; issuing reads them
+back from there, so neither a second Cerberus pass nor the contexts of a
+whole sheet in memory are needed.
 """
 from __future__ import annotations
 
 import os
+import pickle
+import shutil
 import signal
+import tempfile
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 from ..config import Config
 from ..errors import CheckFailed, InvalidInput
-from ..files import write_atomic
-from ..letters import Prepared, prepare, render_context
+from ..files import write_unsynced
+from ..issuing import register_data
+from ..letters import Prepared, prepare, render_context, render_with_text
 from ..models import Problem
 from ..rendering import CompiledTemplate
 from ..schemas import KindSchema
 
 _state: dict[str, Any] = {}
 
+#: Where a prepared letter was spilled: (spill file, offset, length of the letter, length of its register data).
+Spilled = tuple[str, int, int, int]
 
-def set_state(template: CompiledTemplate, kind: KindSchema, config: Config, strict: bool = False) -> None:
-    _state.update(template=template, kind=kind, config=config, strict=strict)
+
+def set_state(template: CompiledTemplate, kind: KindSchema, config: Config, strict: bool = False,
+              spill_dir: str | None = None) -> None:
+    close_spill()  # an earlier batch in this process
+    _state.update(template=template, kind=kind, config=config, strict=strict, spill_dir=spill_dir)
 
 
-def init_worker(template: CompiledTemplate, kind: KindSchema, config: Config, strict: bool = False) -> None:
-    set_state(template, kind, config, strict)
+SPILL_PREFIX = "lettergen-batch-"
+
+
+@contextmanager
+def spill_folder() -> Iterator[str]:
+    """A private temporary folder for the batch's spill files, removed afterwards.
+
+    Its name carries the batch process's pid; folders left by batches that
+    were killed (their pid no longer runs) are removed first, so the letters'
+    data does not linger in the temporary folder after a crash.
+    """
+    base = Path(tempfile.gettempdir())
+    for stale in base.glob(SPILL_PREFIX + "*-*"):
+        pid = stale.name[len(SPILL_PREFIX):].split("-")[0]
+        try:
+            if pid.isdigit() and stale.stat().st_uid == os.getuid() and not _running(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            continue
+    with tempfile.TemporaryDirectory(prefix=f"{SPILL_PREFIX}{os.getpid()}-") as folder:
+        yield folder
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def close_spill() -> None:
+    if _state.pop("spill_pid", None) is not None:
+        os.close(_state.pop("spill_fd"))
+
+
+def init_worker(template: CompiledTemplate, kind: KindSchema, config: Config, strict: bool = False,
+                spill_dir: str | None = None) -> None:
+    set_state(template, kind, config, strict, spill_dir)
     # Ctrl-C goes to the parent, which stops the pool; workers must not die mid-write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -41,10 +97,36 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     customer: str = ""
+    spilled: Spilled | None = None
+
+
+def _spill(letter: bytes, data: bytes) -> Spilled:
+    """Append the pickled letter and register data to this process's spill file; where they went."""
+    pid = os.getpid()
+    if _state.get("spill_pid") != pid:  # first use in this process (a forked worker has its own file)
+        path = os.path.join(_state["spill_dir"], f"{pid}.spill")
+        _state.update(spill_pid=pid, spill_path=path,
+                      spill_fd=os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), spill_end=0)
+    offset = _state["spill_end"]
+    os.write(_state["spill_fd"], letter + data)  # unbuffered: readable by every process at once
+    _state["spill_end"] = offset + len(letter) + len(data)
+    return _state["spill_path"], offset, len(letter), len(data)
+
+
+def load_spilled(spilled: Spilled, *, with_data: bool = False) -> tuple:
+    """(document, context) a worker spilled for a valid record; with ``with_data``, also its register data."""
+    path, offset, length, data_length = spilled
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        blob = os.pread(fd, length + (data_length if with_data else 0), offset)
+    finally:
+        os.close(fd)
+    letter = pickle.loads(blob[:length])
+    return (*letter, pickle.loads(blob[length:])) if with_data else letter
 
 
 def check_record(data: dict[str, Any]) -> Checked:
-    """Validate one record; with ``strict``, also render it and apply the quality gate."""
+    """Validate one record and spill what issuing needs; with ``strict``, also render it and apply the quality gate."""
     from ..issuing import PLACEHOLDER_NUMBER, quality_gate
 
     try:
@@ -58,49 +140,60 @@ def check_record(data: dict[str, Any]) -> Checked:
             quality_gate(prepared, docx, _state["config"], strict=True)
         except CheckFailed as exc:
             checked.problems = [Problem("", "措辞与时限", str(f)) for f in exc.findings]
+    if not checked.problems and _state.get("spill_dir"):
+        # the register's JSON form is made here, in parallel, not in the batch process
+        letter = pickle.dumps((prepared.document, prepared.context), pickle.HIGHEST_PROTOCOL)
+        checked.spilled = _spill(letter, pickle.dumps(register_data(prepared), pickle.HIGHEST_PROTOCOL))
     return checked
 
 
-def prepare_record(data: dict[str, Any]) -> tuple[dict, dict, list[Problem]]:
-    """The validated document and template context of a record already checked valid."""
-    prepared = prepare(_state["kind"], data, _state["config"])
-    return prepared.document, prepared.context, prepared.warnings
-
-
-def as_prepared(kind: KindSchema, parts: tuple[dict, dict, list[Problem]]) -> Prepared:
-    document, context, warnings = parts
-    return Prepared(kind, document, context, warnings)
+def as_prepared(kind: KindSchema, spilled: Spilled) -> tuple[Prepared, dict]:
+    """The spilled letter and its register data."""
+    document, context, data = load_spilled(spilled, with_data=True)
+    return Prepared(kind, document, context), data
 
 
 @dataclass
 class Job:
+    """One numbered letter to render; its context is read from the spill file by the worker."""
+
     index: int
     number: str
     path: str
-    context: dict[str, Any]
+    spilled: Spilled
     identity: dict[str, str] | None = None  # document properties naming the register
 
 
 @dataclass
 class Done:
+    """A rendered letter, written under its temporary name ``part`` (not yet synced or renamed)."""
+
     index: int
     number: str
     path: str
     sha256: str | None
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    part: str | None = None
 
 
 def run_job(job: Job) -> Done:
-    """Render one numbered letter, note its wording/time-limit warnings, write it."""
+    """Render one numbered letter, note its wording/time-limit warnings, write it to a temporary name.
+
+    The quality checks read the text the renderer produced (no reopening of
+    the package).  Syncing and renaming into place happen a chunk at a time
+    in the parent (:func:`lettergen.files.commit_parts`).
+    """
     from ..quality import check_letter_quality
 
     try:
-        docx = render_context(_state["template"], job.context, job.number, job.identity)
+        _document, context = load_spilled(job.spilled)
+        docx, xml = render_with_text(_state["template"], context, job.number, job.identity)
         kind = _state["kind"]
-        notes = [str(f) for f in check_letter_quality(kind.kind, job.context, docx, _state["config"]) if f.severity == "warning"]
-        digest = write_atomic(job.path, docx)
-        return Done(job.index, job.number, job.path, digest, notes=notes)
+        notes = [str(f) for f in check_letter_quality(kind.kind, context, None, _state["config"], xml=xml)
+                 if f.severity == "warning"]
+        part, digest = write_unsynced(job.path, docx)
+        return Done(job.index, job.number, job.path, digest, notes=notes, part=part)
     except Exception as exc:  # reported per letter; the batch goes on
         detail = str(exc).strip() or type(exc).__name__
         if os.environ.get("LETTERGEN_DEBUG"):

@@ -23,8 +23,8 @@ from .options import cli, kind_argument, pass_app
 @click.option("--strict", is_flag=True, help="Also refuse rows whose letter has wording or time-limit warnings (服务忌语, 时限), before anything is issued.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would be issued; consumes no number, writes no letter.")
 @click.option("--combine", "combine_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write one combined .docx of the batch for printing (each letter on a new page).")
-@click.option("--pdf", is_flag=True, help="Also convert every letter to PDF with LibreOffice.")
-@click.option("--combine-pdf", "combine_pdf", type=click.Path(dir_okay=False, path_type=Path), help="With --pdf: one combined PDF in register order.")
+@click.option("--pdf", is_flag=True, help="Also convert every letter to PDF with LibreOffice ([pdf] instances warm offices in parallel, default one per core). Refused before any number is taken when LibreOffice is missing (exit 6).")
+@click.option("--combine-pdf", "combine_pdf", type=click.Path(dir_okay=False, path_type=Path), help="One combined PDF in register order (implies --pdf).")
 @pass_app
 def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, strict, dry_run, combine_path, pdf, combine_pdf):
     """Generate KIND letters (信函) for every row of INPUT (.csv or .xlsx).

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..convert import Converter, doctor, merge_pdfs
+from ..convert import ConverterPool, doctor, merge_pdfs
 from ..errors import CheckFailed, ConversionError
 from .options import cli
 
@@ -33,15 +33,17 @@ def doctor_cmd() -> None:
               help="Also write one combined PDF of all converted letters, in the given order.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Seconds allowed per document before LibreOffice is restarted.")
-def pdf_cmd(files: tuple[Path, ...], out_dir: Path | None, merge_to: Path | None, timeout: float) -> None:
-    """Convert existing .docx letters to PDF with one warm LibreOffice.
+@click.option("--instances", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Warm LibreOffice instances converting in parallel (0: one per core).")
+def pdf_cmd(files: tuple[Path, ...], out_dir: Path | None, merge_to: Path | None, timeout: float, instances: int) -> None:
+    """Convert existing .docx letters to PDF with warm LibreOffice instances (one per core).
 
     Every file is tried; failures are listed and the command exits 6 if any
     failed.  With --merge, the combined PDF holds the letters that converted.
     """
     pairs = [(f, (out_dir or f.parent) / f"{f.stem}.pdf") for f in files]
-    with Converter(timeout=timeout) as converter:
-        results = converter.convert_many(pairs)
+    with ConverterPool(instances or None, timeout=timeout) as pool:
+        results = pool.convert_many(pairs)
     for r in results:
         if r.ok:
             click.echo(f"ok      {r.source} -> {r.target} ({r.seconds:.2f} s)")

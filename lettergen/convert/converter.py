@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 import weakref
@@ -69,6 +70,46 @@ def find_uno_python(soffice: str | None = None) -> str | None:
     return None
 
 
+class StartFailures:
+    """Failed office starts, counted over a whole batch (shared by a pool's converters).
+
+    After ``limit`` failures nothing more is started: a missing, broken or
+    hanging LibreOffice costs two start timeouts per batch, not one per letter.
+    Starts still under way count as possible failures, so parallel converters
+    never attempt more than ``limit`` doomed starts between them.
+    """
+
+    def __init__(self, limit: int = 2):
+        self.limit = limit
+        self.count = 0
+        self.last = ""
+        self._pending = 0
+        self._changed = threading.Condition()
+
+    def begin(self) -> bool:
+        """May a start be attempted?  (Waits while starts under way could use up the limit.)"""
+        with self._changed:
+            while self._pending and self.count + self._pending >= self.limit:
+                self._changed.wait()
+            if self.count >= self.limit:
+                return False
+            self._pending += 1
+            return True
+
+    @property
+    def exhausted(self) -> bool:
+        return self.count >= self.limit
+
+    def end(self, failure: str | None = None) -> None:
+        """A start begun with :meth:`begin` succeeded (``failure`` None) or failed."""
+        with self._changed:
+            self._pending -= 1
+            if failure is not None:
+                self.count += 1
+                self.last = failure
+            self._changed.notify_all()
+
+
 @dataclass(frozen=True)
 class ConversionResult:
     """Outcome of one document in :meth:`Converter.convert_many`."""
@@ -88,10 +129,12 @@ class Converter:
     """
 
     def __init__(self, *, timeout: float = 60.0, soffice: str | None = None,
-                 start_timeout: float = 60.0):
+                 start_timeout: float = 60.0, failures: StartFailures | None = None):
         self.timeout = timeout
         self.start_timeout = start_timeout
         self._soffice = soffice
+        #: Failed starts so far (shared with the other converters of a pool).
+        self.failures = failures or StartFailures()
         self._state = _State()
         # Kills the office and removes the profile even if close() is never
         # called (garbage collection or interpreter exit).
@@ -175,6 +218,8 @@ class Converter:
         if self._office is not None and not self._office.alive():
             self._discard_office()  # died between documents: just start another
         if self._office is None:
+            if self.failures.exhausted:
+                raise self._not_started(docx)
             soffice = self._soffice or find_soffice()
             if soffice is None:
                 raise ConversionError(f"无法转换 {docx}：未找到 LibreOffice（soffice）；请安装：{INSTALL_HINT}")
@@ -183,12 +228,24 @@ class Converter:
                 raise ConversionError(
                     f"无法转换 {docx}：找不到可导入 uno 的 Python（Debian：apt-get install python3-uno），"
                     "或设置 LETTERGEN_UNO_PYTHON")
+            if not self.failures.begin():
+                raise self._not_started(docx)
             try:
                 self._office = Office(soffice, uno_python, self._work(), start_timeout=self.start_timeout)
             except (OfficeDied, OSError) as exc:
+                self.failures.end(str(exc))
                 raise ConversionError(f"无法转换 {docx}：LibreOffice 启动失败（{exc}）") from None
+            except BaseException:
+                self.failures.end("启动被中断")
+                raise
+            self.failures.end()
             self.starts += 1
         return self._office
+
+    def _not_started(self, docx: Path) -> ConversionError:
+        return ConversionError(
+            f"未转换 {docx}：LibreOffice 已 {self.failures.count} 次启动失败（{self.failures.last}），"
+            "本批其余文档不再尝试；请运行 lettergen doctor 检查")
 
     def _discard_office(self) -> None:
         if self._office is not None:

@@ -55,7 +55,24 @@ def _connect(pipe, deadline):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+    _block_external_links(ctx)
     return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+
+
+def _block_external_links(ctx):
+    """Never fetch what a document links to (images, OLE objects, styles on the web or on disk).
+
+    With BlockUntrustedRefererLinks on, LibreOffice refuses links that come
+    from a document outside its trusted locations (we trust none), which is
+    every letter: defence in depth behind the template checks.
+    """
+    provider = ctx.ServiceManager.createInstanceWithContext(
+        "com.sun.star.configuration.ConfigurationProvider", ctx)
+    access = provider.createInstanceWithArguments(
+        "com.sun.star.configuration.ConfigurationUpdateAccess",
+        _props(nodepath="/org.openoffice.Office.Common/Security/Scripting"))
+    access.setPropertyValue("BlockUntrustedRefererLinks", True)
+    access.commitChanges()
 
 
 def _convert(desktop, src, dst):

@@ -19,7 +19,7 @@ from .fields import Catalogue, Field, normalise
 from .filenames import NameSet, safe_filename
 from .headers import column_name, map_headers
 from .readers import Limits, Table, read_table
-from .records import Record, SourceResult, build_records, source_key
+from .records import Record, SourceResult, build_records, iter_records, source_key
 
 __all__ = ["Field", "Limits", "NameSet", "Record", "SourceResult", "read_records", "safe_filename", "source_key"]
 
@@ -31,13 +31,16 @@ def read_records(
     sheet: str | None = None,
     group_by: str | None = None,
     limits: Limits | None = None,
+    lazy: bool = False,
 ) -> SourceResult:
     """Read ``path`` into records for ``fields``.
 
     ``sheet`` names an Excel sheet (default: the first).  ``group_by`` is a
     header or field path; rows with the same value in that column become one
     record.  Unreadable files raise :class:`InputFileError`; everything else
-    is reported in ``SourceResult.problems`` (with row and column).
+    is reported in ``SourceResult.problems`` (with row and column).  With
+    ``lazy``, ``records`` is an iterator building each record when asked
+    for, and ``problems`` is complete once it is exhausted.
     """
     catalogue = Catalogue(fields)
     table = read_table(path, sheet, limits)
@@ -45,9 +48,13 @@ def read_records(
     # A group key column the schema does not know is still wanted: not "unknown".
     keep = {group_col} if group_col is not None else set()
     mapping = map_headers(table.headers, catalogue, table.header_row, keep=keep)
-    records, problems = build_records(table, mapping.slots, mapping.header_of(table.headers), group_col)
-    warnings = _headerless_columns(table)
-    return SourceResult(records, mapping.problems + warnings + problems, table.encoding, list(table.headers))
+    columns = mapping.header_of(table.headers)
+    found = mapping.problems + _headerless_columns(table)
+    if lazy:
+        records = iter_records(table, mapping.slots, columns, group_col, found)
+        return SourceResult(records, found, table.encoding, list(table.headers))
+    records, problems = build_records(table, mapping.slots, columns, group_col)
+    return SourceResult(records, found + problems, table.encoding, list(table.headers))
 
 
 def _headerless_columns(table: Table) -> list[Problem]:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from ..models import Problem
 from .fields import Slot
@@ -20,7 +20,7 @@ from .readers import Table
 _LIST_SPLIT = re.compile(r"[\n;；]")
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One letter's data and where it came from.
 
@@ -39,7 +39,7 @@ class Record:
 class SourceResult:
     """Everything read from one file; ``encoding`` is None for Excel."""
 
-    records: list[Record]
+    records: list[Record] | Iterator[Record]  # an iterator from read_records(lazy=True)
     problems: list[Problem]
     encoding: str | None
     headers: list[str]
@@ -60,10 +60,28 @@ def build_records(
 ) -> tuple[list[Record], list[Problem]]:
     """Build records from ``table``; ``slots`` maps column index → field."""
     problems: list[Problem] = []
-    groups: dict[object, _Group] = {}
+    records = list(iter_records(table, slots, columns, group_col, problems))
+    problems.sort(key=lambda p: p.row)  # stable: in the order the rows were read
+    return records, problems
+
+
+def iter_records(
+    table: Table,
+    slots: dict[int, Slot],
+    columns: dict[str, str],
+    group_col: int | None,
+    problems: list[Problem],
+) -> Iterator[Record]:
+    """The records of ``table`` one at a time (problems appended to ``problems`` as found).
+
+    A first pass only notes which rows make each record (row indexes, not
+    copies); each record's nested data is built when it is asked for, so a
+    caller that lets go of each record never holds the data of the whole sheet.
+    """
+    groups: dict[object, list[int]] = {}
     seen: dict[bytes, int] = {}  # a digest per row, not a copy of its cells
     group_header = table.headers[group_col] if group_col is not None else ""
-    for number, cells in table.rows:
+    for index, (number, cells) in enumerate(table.rows):
         identical = seen.setdefault(hashlib.blake2b(repr(tuple(cells)).encode("utf-8"), digest_size=16).digest(), number)
         if identical != number:
             problems.append(Problem("", "整行", f"与第{identical}行完全重复，已忽略", row=number))
@@ -78,14 +96,16 @@ def build_records(
             ))
         else:
             key = cells[group_col]
-        group = groups.setdefault(key, _Group())
-        group.rows.append(number)
-        _add_row(group, number, cells, slots, columns, group_header, key, problems)
-    records = []
-    for group in groups.values():
+        groups.setdefault(key, []).append(index)
+    del seen
+    for key in list(groups):
+        group = _Group()
+        for index in groups.pop(key):
+            number, cells = table.rows[index]
+            group.rows.append(number)
+            _add_row(group, number, cells, slots, columns, group_header, key, problems)
         data = _nest(group)
-        records.append(Record(group.rows, data, columns, source_key(data)))  # columns: shared, read-only
-    return records, problems
+        yield Record(group.rows, data, columns, source_key(data))  # columns: shared, read-only
 
 
 def _add_row(group: _Group, number: int, cells, slots, columns, group_header, key, problems) -> None:
