@@ -1,0 +1,229 @@
+"""The compiled-template cache and the fast renderer.
+
+A template is compiled once (:mod:`.sources`: docxtpl's tag clean-up of every
+story part, then the bounded sandbox of :mod:`.environment`) and cached by
+path, modification time, size and environment.  Rendering a letter renders
+only the story parts that carry tags (and the core properties when they do),
+adds what InlineImage or hyperlinks need (:mod:`.package`), makes the fixes
+docxtpl makes after rendering (the table grid after ``{%tc %}``/``{% hm %}``/
+``{% vm %}``, drawing ids renumbered from 1001 in the body), checks the result
+(:mod:`.integrity`) and zips it with the template's other parts unchanged.  The
+zip is deterministic: the same context gives the same bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import threading
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateError as JinjaTemplateError
+from lxml import etree
+
+from .. import zipwriter
+from ..errors import TemplateError
+from . import environment
+from .environment import LIMITS, BoundedSandbox, Limits, RenderBudget, check_output_size, make_environment
+from .integrity import check_letter_parts, drawing_ids, tags_in
+from .package import PackageChanges, shape_base
+from .sources import CORE_PART, STORY_PART, has_tag, read_package, unescape_text_quotes
+
+_LISTING_CHARS = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
+_CORE_FIELDS = re.compile(r"(<(dc:title|dc:subject|dc:creator|dc:description|dc:identifier|dc:language)>)([^<]*)(</\2>)")
+_DOCPR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
+_state = threading.local()
+_patcher = DocxTemplate.__new__(DocxTemplate)
+
+
+def current_changes() -> PackageChanges | None:
+    """The package changes of the letter being rendered on this thread (None outside a render)."""
+    return getattr(_state, "changes", None)
+
+
+def count_data_tags(value: Any) -> Any:
+    """Finalize hook: tags the data brings are text, not leftovers (see :mod:`.integrity`)."""
+    text = value if isinstance(value, str) else getattr(value, "xml", None)
+    if isinstance(text, str) and "{" in text:
+        _state.data_tags = getattr(_state, "data_tags", 0) + tags_in(text)
+    return "" if value is None else value
+
+
+@dataclass
+class CompiledTemplate:
+    """A template ready to render: static parts compressed once, tagged parts compiled."""
+
+    name: str
+    path: Path
+    sha256: str
+    entries: list[tuple[str, zipwriter.Part | None]]
+    compiled: dict[str, Any]
+    sources: dict[str, str]
+    blobs: dict[str, bytes]
+    core: list[tuple[str, Any]] = field(default_factory=list)
+    table_fix: bool = False
+    shape_base: int = 100_000
+    env: BoundedSandbox | None = None
+    limits: Limits = LIMITS
+    static_ids: Any = None
+
+    def render(self, context: dict[str, Any], *, replace: dict[str, bytes] | None = None,
+               pending_rels: dict[str, list[tuple[str, str, str, bool]]] | None = None) -> bytes:
+        """Render ``context`` into a complete .docx (bytes).
+
+        ``replace`` maps zip names to new contents (pictures, embedded files);
+        ``pending_rels`` are relationships made before rendering (hyperlink ids).
+        """
+        changes = PackageChanges(self.blobs, self.shape_base, pending_rels)
+        rendered: dict[str, str] = {}
+        outer = getattr(_state, "changes", None), getattr(_state, "data_tags", 0)
+        _state.changes, _state.data_tags = changes, 0
+        try:
+            with RenderBudget(self.limits):
+                for name, template in self.compiled.items():
+                    changes.part(name)
+                    rendered[name] = self._render_part(name, template, context)
+                core = self._render_core(context) if self.core else None
+                data_tags = _state.data_tags
+        finally:
+            _state.changes, _state.data_tags = outer
+        out = {name: blob.encode("utf-8") for name, blob in rendered.items()}
+        if core is not None:
+            out[CORE_PART] = core
+        out.update(replace or {})
+        return self._finish(out, rendered, changes, data_tags)
+
+    def _finish(self, out: dict[str, bytes], rendered: dict[str, str], changes: PackageChanges, data_tags: int) -> bytes:
+        merged = dict(self.blobs)
+        merged.update(out)
+        added = changes.apply(merged)
+        if self.static_ids is None:
+            self.static_ids = drawing_ids(self.blobs, set(self.blobs) - set(self.compiled))
+        check_letter_parts(self.name, merged, rendered, data_tags, self.static_ids)
+        changed = {k for k in merged if merged[k] is not self.blobs.get(k)}
+        parts = [part if (name not in changed and part is not None) else zipwriter.compress(name, merged[name])
+                 for name, part in self.entries]
+        parts += [zipwriter.compress(name, merged[name]) for name in added]
+        return zipwriter.build(parts)
+
+    def _render_part(self, part: str, template: Any, context: dict[str, Any]) -> str:
+        try:
+            xml = template.render(context)
+        except TemplateError as exc:
+            raise TemplateError(f"模板 {self.name}（{part}{self._where(part, exc)}）：{exc}") from None
+        except JinjaTemplateError as exc:
+            raise TemplateError(f"模板 {self.name} 渲染失败（{part}{self._where(part, exc)}）：{exc}") from exc
+        except (RecursionError, OverflowError, MemoryError) as exc:
+            raise TemplateError(f"模板 {self.name} 渲染失败（{part}{self._where(part, exc)}）：模板运算超出限制（{type(exc).__name__}）") from None
+        check_output_size(xml, f"模板 {self.name} 的 {part}")
+        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        if "{_" in xml or "_}" in xml:
+            _state.data_tags += xml.count("{_{") + xml.count("{_%")
+            xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if _LISTING_CHARS.search(xml):
+            xml = _patcher.resolve_listing(xml)
+        if part == "word/document.xml":
+            if self.table_fix:
+                tree = DocxTemplate.fix_tables(_patcher, xml.encode("utf-8"))
+                xml = etree.tostring(tree, encoding="UTF-8", xml_declaration=True, standalone=True).decode("utf-8")
+            if "docPr" in xml:
+                ids = itertools.count(1001)
+                xml = _DOCPR.sub(lambda m: f"{m.group(1)}{next(ids)}{m.group(2)}", xml)
+        return xml
+
+    def _where(self, part: str, exc: BaseException) -> str:
+        """``，第N段「text」`` for the template line (one paragraph per line) where ``exc`` arose."""
+        lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<template>" and f.lineno]
+        if not lines:
+            return ""
+        source = self.sources.get(part, "").splitlines()
+        line = lines[-1]
+        if not 0 < line <= len(source):
+            return ""
+        text = re.sub(r"<[^>]+>", "", source[line - 1]).strip()
+        return f"，第{line}段「{text[:60]}」"
+
+    def _render_core(self, context: dict[str, Any]) -> bytes:
+        xml = self.blobs[CORE_PART].decode("utf-8")
+        values = {}
+        for tag, template in self.core:
+            try:
+                values[tag] = template.render(context)
+            except (JinjaTemplateError, TemplateError) as exc:
+                raise TemplateError(f"模板 {self.name} 的文档属性 {tag} 渲染失败：{exc}") from None
+        return _CORE_FIELDS.sub(lambda m: m.group(1) + values.get(m.group(2), m.group(3)) + m.group(4), xml).encode("utf-8")
+
+
+_cache: dict[tuple[str, int, int, int], CompiledTemplate] = {}
+_cache_lock = threading.Lock()
+_env = make_environment()
+_env.finalize = count_data_tags
+
+
+def default_environment() -> BoundedSandbox:
+    return _env
+
+
+def environment_with(filters: dict[str, Any]) -> BoundedSandbox:
+    """A renderer environment with custom filters added (its templates are cached separately)."""
+    env = make_environment(filters)
+    env.finalize = count_data_tags
+    return env
+
+
+def template_hash(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_template(path: str | Path, env: BoundedSandbox | None = None) -> CompiledTemplate:
+    """Compile (or fetch from the cache) the template at ``path``."""
+    path = Path(path)
+    env = env or _env
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise TemplateError(f"找不到模板文件 {path}") from None
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, id(env))
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None and cached.env is env:
+        return cached
+    template = compile_template(path, env)
+    with _cache_lock:
+        _cache[key] = template
+    return template
+
+
+def compile_template(path: Path, env: BoundedSandbox) -> CompiledTemplate:
+    package = read_package(path)
+    compiled = {}
+    for name, source in package.sources.items():
+        compiled[name] = _compile(env, source, path.name, name)
+    core = []
+    core_xml = package.blobs.get(CORE_PART, b"").decode("utf-8", "replace")
+    if has_tag(core_xml):
+        for m in _CORE_FIELDS.finditer(core_xml):
+            if has_tag(m.group(3)):
+                core.append((m.group(2), _compile(env, unescape_text_quotes(">" + m.group(3) + "<")[1:-1], path.name, CORE_PART)))
+    entries = [(name, None if name in compiled else zipwriter.compress(name, package.blobs[name])) for name in package.order]
+    return CompiledTemplate(path.stem, path, hashlib.sha256(path.read_bytes()).hexdigest(), entries, compiled,
+                            package.sources, package.blobs, core, package.table_fix, shape_base(package.blobs), env)
+
+
+def _compile(env: BoundedSandbox, source: str, file: str, part: str) -> Any:
+    try:
+        return env.from_string(source)
+    except TemplateSyntaxError as exc:
+        lines = source.splitlines()
+        text = re.sub(r"<[^>]+>", "", lines[exc.lineno - 1]).strip()[:60] if exc.lineno and 0 < exc.lineno <= len(lines) else ""
+        raise TemplateError(f"模板 {file} 的标记有语法错误（{part} 第{exc.lineno}段附近「{text}」）：{exc.message}") from None
+    except (TemplateError, RecursionError, MemoryError, OverflowError) as exc:
+        raise TemplateError(f"模板 {file} 无法编译（{part}）：{exc}") from None
+
+
+__all__ = ["CompiledTemplate", "load_template", "environment", "current_changes"]
