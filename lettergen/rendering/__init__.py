@@ -12,8 +12,9 @@
 from .compiled import CompiledTemplate, load_template, template_hash
 from .environment import LIMITS, Limits, cn_date, make_environment, paragraphs
 from .references import template_references, template_sources, to_context
+from .template import Template
 
 __all__ = [
-    "CompiledTemplate", "LIMITS", "Limits", "cn_date", "load_template", "make_environment", "paragraphs",
+    "CompiledTemplate", "LIMITS", "Template", "Limits", "cn_date", "load_template", "make_environment", "paragraphs",
     "template_hash", "template_references", "template_sources", "to_context",
 ]

@@ -35,7 +35,7 @@ from .package import PackageChanges, shape_base
 from .sources import CORE_PART, STORY_PART, has_tag, read_package, unescape_text_quotes
 
 _LISTING_CHARS = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
-_CORE_FIELDS = re.compile(r"(<(dc:title|dc:subject|dc:creator|dc:description|dc:identifier|dc:language)>)([^<]*)(</\2>)")
+CORE_FIELDS = re.compile(r"(<(dc:title|dc:subject|dc:creator|dc:description|dc:identifier|dc:language)>)([^<]*)(</\2>)")
 _DOCPR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
 _state = threading.local()
 _patcher = DocxTemplate.__new__(DocxTemplate)
@@ -44,6 +44,19 @@ _patcher = DocxTemplate.__new__(DocxTemplate)
 def current_changes() -> PackageChanges | None:
     """The package changes of the letter being rendered on this thread (None outside a render)."""
     return getattr(_state, "changes", None)
+
+
+class DataTagCount:
+    """Counts the tag openings the data brings while rendering on this thread (a context manager)."""
+
+    def __enter__(self) -> "DataTagCount":
+        self.outer = getattr(_state, "data_tags", 0)
+        _state.data_tags = 0
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.count = _state.data_tags
+        _state.data_tags = self.outer
 
 
 def count_data_tags(value: Any) -> Any:
@@ -73,18 +86,20 @@ class CompiledTemplate:
     static_ids: Any = None
 
     def render(self, context: dict[str, Any], *, replace: dict[str, bytes] | None = None,
-               pending_rels: dict[str, list[tuple[str, str, str, bool]]] | None = None) -> bytes:
+               pending_rels: dict[str, list[tuple[str, str, str, bool]]] | None = None,
+               limits: Limits | None = None) -> bytes:
         """Render ``context`` into a complete .docx (bytes).
 
         ``replace`` maps zip names to new contents (pictures, embedded files);
-        ``pending_rels`` are relationships made before rendering (hyperlink ids).
+        ``pending_rels`` are relationships made before rendering (hyperlink ids);
+        ``limits`` overrides what the letter may cost (:class:`Limits`).
         """
         changes = PackageChanges(self.blobs, self.shape_base, pending_rels)
         rendered: dict[str, str] = {}
         outer = getattr(_state, "changes", None), getattr(_state, "data_tags", 0)
         _state.changes, _state.data_tags = changes, 0
         try:
-            with RenderBudget(self.limits):
+            with RenderBudget(limits or self.limits):
                 for name, template in self.compiled.items():
                     changes.part(name)
                     rendered[name] = self._render_part(name, template, context)
@@ -156,7 +171,7 @@ class CompiledTemplate:
                 values[tag] = template.render(context)
             except (JinjaTemplateError, TemplateError) as exc:
                 raise TemplateError(f"模板 {self.name} 的文档属性 {tag} 渲染失败：{exc}") from None
-        return _CORE_FIELDS.sub(lambda m: m.group(1) + values.get(m.group(2), m.group(3)) + m.group(4), xml).encode("utf-8")
+        return CORE_FIELDS.sub(lambda m: m.group(1) + values.get(m.group(2), m.group(3)) + m.group(4), xml).encode("utf-8")
 
 
 _cache: dict[tuple[str, int, int, int], CompiledTemplate] = {}
@@ -207,7 +222,7 @@ def compile_template(path: Path, env: BoundedSandbox) -> CompiledTemplate:
     core = []
     core_xml = package.blobs.get(CORE_PART, b"").decode("utf-8", "replace")
     if has_tag(core_xml):
-        for m in _CORE_FIELDS.finditer(core_xml):
+        for m in CORE_FIELDS.finditer(core_xml):
             if has_tag(m.group(3)):
                 core.append((m.group(2), _compile(env, unescape_text_quotes(">" + m.group(3) + "<")[1:-1], path.name, CORE_PART)))
     entries = [(name, None if name in compiled else zipwriter.compress(name, package.blobs[name])) for name in package.order]

@@ -31,6 +31,7 @@ CORE_PART = "docProps/core.xml"
 _TAG_START = re.compile(r"\{(?:<[^>]*>)*[{%#]")
 _TEXT = re.compile(r">[^<]*<")
 _TABLE_TAGS = re.compile(r"\{%-?\s*(?:tc\s|hm\s*-?%\}|vm\s*-?%\}|colspan\s|cellbg\s)")
+_UNRENDERED_STORY = re.compile(r"^word/(diagrams|charts)/[^/]+\.xml$")
 _patcher = DocxTemplate.__new__(DocxTemplate)  # patch_xml uses no instance state
 
 
@@ -87,4 +88,8 @@ def read_package(path: Path) -> TemplatePackage:
                 package.sources[name] = patch_part(raw)
                 if name == "word/document.xml":
                     package.table_fix = bool(_TABLE_TAGS.search(re.sub(r"<[^>]+>", "", raw)))
+    unrendered = [n for n in order if _UNRENDERED_STORY.match(n) and has_tag(blobs[n])]
+    if unrendered:
+        raise TemplateError(f"模板 {path.name} 的 {', '.join(unrendered)} 中有模板标记，但图表和 SmartArt 中的标记不会被渲染"
+                            "（docxtpl 也不渲染）：请把标记移到正文、表格、页眉或页脚中")
     return package
