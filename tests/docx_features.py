@@ -75,19 +75,10 @@ def _table(doc, rows: list[list[str]], style: str | None = "Table Grid"):
 
 
 def build_paragraphs(path: Path, a: dict) -> None:
-    doc = docx.Document()
-    doc.add_paragraph("尊敬的{{ name }}：")
-    doc.add_paragraph("{%p if show %}")
-    doc.add_paragraph("显示的段落，金额 {{ amount }} 元。")
-    doc.add_paragraph("{%p else %}")
-    doc.add_paragraph("隐藏的段落")
-    doc.add_paragraph("{%p endif %}")
-    doc.add_paragraph("{#p 这是模板注释 #}")
-    doc.add_paragraph("{%p for item in items %}")
-    doc.add_paragraph("{{ loop.index }}. {{ item }}")
-    doc.add_paragraph("{%p endfor %}")
-    doc.add_paragraph("特殊字符：{{ special }}")
-    doc.add_paragraph("字面标记：{_{ not_a_tag }_} 与 {_% raw %_}")
+    doc = document_of("尊敬的{{ name }}：", "{%p if show %}", "显示的段落，金额 {{ amount }} 元。", "{%p else %}",
+                      "隐藏的段落", "{%p endif %}", "{#p 这是模板注释 #}", "{%p for item in items %}",
+                      "{{ loop.index }}. {{ item }}", "{%p endfor %}", "特殊字符：{{ special }}",
+                      "字面标记：{_{ not_a_tag }_} 与 {_% raw %_}")
     p = doc.add_paragraph("拆开的标记：")
     p.add_run("{")
     p.add_run("{ name }").bold = True
@@ -139,20 +130,17 @@ def build_runs(path: Path, a: dict) -> None:
     doc.save(path)
 
 
-def build_listing(path: Path, a: dict) -> None:
+def document_of(*texts: str) -> Any:
+    """A python-docx document with one paragraph per text."""
     doc = docx.Document()
-    doc.add_paragraph("清单：{{ listing }}")
-    doc.add_paragraph("多行：{{ multiline }}")
-    doc.add_paragraph("转义：{{ html }}")
-    doc.add_paragraph("已转义：{{ html|e }}")
-    doc.add_paragraph("我住在")
-    doc.add_paragraph("{%- if in_town -%}")
-    doc.add_paragraph(" 城区")
-    doc.add_paragraph("{%- else -%}")
-    doc.add_paragraph(" 乡村")
-    doc.add_paragraph("{%- endif -%}")
-    doc.add_paragraph("，我很喜欢。")
-    doc.save(path)
+    for text in texts:
+        doc.add_paragraph(text)
+    return doc
+
+
+def build_listing(path: Path, a: dict) -> None:
+    document_of("清单：{{ listing }}", "多行：{{ multiline }}", "转义：{{ html }}", "已转义：{{ html|e }}",
+                "我住在", "{%- if in_town -%}", " 城区", "{%- else -%}", " 乡村", "{%- endif -%}", "，我很喜欢。").save(path)
 
 
 def build_headers(path: Path, a: dict) -> None:
@@ -253,12 +241,7 @@ def build_replace(path: Path, a: dict) -> None:
 
 
 def build_subdoc(path: Path, a: dict) -> None:
-    doc = docx.Document()
-    doc.add_paragraph("以下为子文档：")
-    doc.add_paragraph("{{p built }}")
-    doc.add_paragraph("{{p loaded }}")
-    doc.add_paragraph("结束，{{ name }}")
-    doc.save(path)
+    document_of("以下为子文档：", "{{p built }}", "{{p loaded }}", "结束，{{ name }}").save(path)
 
 
 def build_core(path: Path, a: dict) -> None:

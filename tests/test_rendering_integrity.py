@@ -1,0 +1,191 @@
+"""The renderer's fixes for docxtpl templates, and the integrity check that refuses a damaged letter.
+
+Each bug of issue 9 has a test through ``load_template(path).render`` (the
+renderer every letter goes through); each defect the integrity check catches
+has a test with a template or a render that produces it.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import docx
+import pytest
+from docx.shared import Mm
+from lxml import etree
+
+import lettergen
+from lettergen.errors import TemplateError
+from lettergen.rendering import load_template
+from lettergen.rendering.integrity import check_letter_parts
+
+from .docx_compare import normalise
+from .docx_features import assets, build_headers, build_quoted, build_tables, document_of, write_parts
+
+
+def _parts(docx_bytes: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(docx_bytes)) as zf:
+        return {i.filename: zf.read(i.filename) for i in zf.infolist()}
+
+
+def test_quotes_stored_as_entities_compile_and_render(tmp_path):
+    path = tmp_path / "quoted.docx"
+    build_quoted(path, {})
+    assert b"&quot;" in _parts(path.read_bytes())["word/document.xml"]
+    out = normalise(load_template(path).render({"name": "", "vip": False, "company": "禾丰"}))
+    assert out["word/document.xml"]["paragraphs"] == ["称呼：客户，级别：普通"]
+    assert out["word/header1.xml"]["paragraphs"] == ["禾丰（盖章）"]
+
+
+def test_tag_split_across_runs_in_a_header_is_rendered_and_comment_only_footer_too(tmp_path):
+    path = tmp_path / "headers.docx"
+    build_headers(path, {})
+    out = normalise(load_template(path).render({"company": "禾丰", "number": "1号", "page_label": "一", "body": "x"}))
+    assert out["word/header1.xml"]["paragraphs"] == ["禾丰 函件 1号"]
+    assert out["word/footer1.xml"]["paragraphs"] == ["", "第一页"]  # the {# … #} is gone
+
+
+def test_header_whose_only_tag_is_split_across_runs_is_rendered(tmp_path):
+    doc = document_of("正文")
+    paragraph = doc.sections[0].header.paragraphs[0]
+    for text in ("{", "{ company }", "}"):
+        paragraph.add_run(text).bold = text == "{ company }"
+    doc.save(tmp_path / "split.docx")
+    out = normalise(load_template(tmp_path / "split.docx").render({"company": "禾丰"}))
+    assert out["word/header1.xml"]["paragraphs"] == ["禾丰"]
+
+
+def test_part_with_only_comments_is_rendered(tmp_path):
+    path = tmp_path / "comment.docx"
+    doc = document_of("正文")
+    doc.sections[0].header.paragraphs[0].text = "{# 仅供起草人参考 #}页眉"
+    doc.save(path)
+    out = normalise(load_template(path).render({}))
+    assert out["word/header1.xml"]["paragraphs"] == ["页眉"]
+
+
+def test_core_properties_are_rendered_and_escaped_once(tmp_path):
+    path = tmp_path / "core.docx"
+    doc = document_of("{{ title }}")
+    doc.core_properties.title = "{{ title }}"
+    doc.core_properties.subject = "关于{{ subject }}的函"
+    doc.core_properties.author = "{{ author }}"
+    doc.save(path)
+    out = load_template(path).render({"title": "催款 <1> & 2", "subject": "货款", "author": "禾丰"})
+    props = docx.Document(io.BytesIO(out)).core_properties
+    assert (props.title, props.subject, props.author) == ("催款 <1> & 2", "关于货款的函", "禾丰")
+
+
+def test_table_grid_follows_the_cells_after_tc_loops(tmp_path):
+    path = tmp_path / "tables.docx"
+    build_tables(path, {})
+    context = {"items": [], "total": "0", "months": list("一二三四五"), "values": [1, 2, 3, 4, 5], "span": 1,
+               "colour": "FFFFFF", "groups": []}
+    tables = normalise(load_template(path).render(context))["word/document.xml"]["tables"]
+    assert tables[1]["grid"] == 6 and [len(r) for r in tables[1]["rows"]] == [6, 6]
+
+
+def test_picture_repeated_in_a_body_loop_gets_unique_drawing_ids(tmp_path):
+    a = assets(tmp_path / "a")
+    doc = document_of("{%p for i in items %}")
+    doc.add_picture(str(a["seal"]), width=Mm(10))
+    doc.add_paragraph("{%p endfor %}")
+    doc.save(tmp_path / "loop.docx")
+    out = load_template(tmp_path / "loop.docx").render({"items": [1, 2, 3]})
+    ids = [e.get("id") for e in etree.fromstring(_parts(out)["word/document.xml"]).iter(
+        "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr")]
+    assert ids == ["1001", "1002", "1003"]  # as docxtpl numbers them
+
+
+def test_inline_image_and_custom_filter(tmp_path):
+    a = assets(tmp_path / "a")
+    document_of("{{ seal }} {{ amount|yuan }}").save(tmp_path / "img.docx")
+    tpl = lettergen.Template(tmp_path / "img.docx", filters={"yuan": lambda v: f"¥{v:,.2f}"})
+    out = tpl.render({"seal": lettergen_inline_image(tpl, a["seal"]), "amount": 1200})
+    paragraphs = normalise(out)["word/document.xml"]["paragraphs"]
+    assert len(paragraphs) == 1 and paragraphs[0].startswith("[图:") and paragraphs[0].endswith(" ¥1,200.00")
+    assert "word/media/image1.png" in _parts(out) and b'Extension="png"' in _parts(out)["[Content_Types].xml"]
+
+
+def lettergen_inline_image(tpl, path: Path):
+    from docxtpl import InlineImage
+    return InlineImage(tpl, str(path), width=Mm(20))
+
+
+# -- the integrity check: one test per defect -------------------------------------------------
+
+def test_leftover_tag_is_refused(tmp_path):
+    xml = '<w:document xmlns:w="w"><w:p><w:r><w:t>{</w:t></w:r><w:r><w:t>{ name }}</w:t></w:r></w:p></w:document>'
+    with pytest.raises(TemplateError, match="未处理的模板标记"):
+        check_letter_parts("t", {"word/document.xml": xml.encode()}, {"word/document.xml": xml}, data_tags=0)
+    check_letter_parts("t", {"word/document.xml": xml.encode()}, {"word/document.xml": xml}, data_tags=1)  # from data
+
+
+def test_tags_in_a_chart_or_smartart_are_refused(tmp_path):
+    path = tmp_path / "chart.docx"
+    document_of("{{ name }}").save(path)
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    parts["word/charts/chart1.xml"] = b'<c:chartSpace xmlns:c="c"><c:t>{{ name }}</c:t></c:chartSpace>'
+    write_parts(path, parts)
+    with pytest.raises(TemplateError, match="chart1.xml"):
+        load_template(path)
+
+
+def test_data_that_looks_like_a_tag_is_text(tmp_path):
+    document_of("{{ name }}").save(tmp_path / "t.docx")
+    out = load_template(tmp_path / "t.docx").render({"name": "{{ x }} {% if %} {# c #}"})
+    assert normalise(out)["word/document.xml"]["paragraphs"] == ["{{ x }} {% if %} {# c #}"]
+
+
+def test_undefined_relationship_is_refused(tmp_path):
+    from docxtpl import RichText
+    document_of("{{r link }}").save(tmp_path / "link.docx")
+    link = RichText("官网", url_id="rId77")  # an id no relationship defines
+    with pytest.raises(TemplateError, match="rId77"):
+        load_template(tmp_path / "link.docx").render({"link": link})
+
+
+def test_hyperlink_id_built_for_the_body_used_in_a_header_is_refused(tmp_path):
+    from docxtpl import RichText
+    doc = document_of("正文")
+    doc.sections[0].header.paragraphs[0].text = "{{r link }}"
+    doc.save(tmp_path / "h.docx")
+    tpl = lettergen.Template(tmp_path / "h.docx")
+    with pytest.raises(TemplateError, match="header1.xml"):  # docxtpl writes a dangling link here
+        tpl.render({"link": RichText("官网", url_id=tpl.build_url_id("https://example.com"))})
+
+
+def test_repeated_drawing_id_is_refused(tmp_path):
+    a = assets(tmp_path / "a")
+    doc = document_of("正文")
+    header = doc.sections[0].header
+    header.paragraphs[0].text = "{%p for i in items %}"
+    header.add_paragraph().add_run().add_picture(str(a["logo"]), width=Mm(10))
+    header.add_paragraph("{%p endfor %}")
+    doc.save(tmp_path / "dup.docx")
+    template = load_template(tmp_path / "dup.docx")
+    template.render({"items": [1]})
+    with pytest.raises(TemplateError, match="图形编号重复"):  # docxtpl renumbers only the body
+        template.render({"items": [1, 2]})
+
+
+def test_malformed_xml_is_refused(tmp_path):
+    doc = document_of("前文")
+    doc.add_table(rows=1, cols=1).cell(0, 0).text = "单元格{% if show %}"
+    doc.add_paragraph("{% endif %}后文")
+    doc.save(tmp_path / "bad.docx")
+    template = load_template(tmp_path / "bad.docx")
+    template.render({"show": True})
+    with pytest.raises(TemplateError, match="不是合法的 XML"):
+        template.render({"show": False})
+
+
+def test_docpr_counter_sees_every_part(tmp_path):
+    parts = {"word/document.xml": b'<w:document xmlns:w="w" xmlns:wp="wp"><wp:docPr id="5"/></w:document>',
+             "word/header1.xml": b'<w:hdr xmlns:w="w" xmlns:wp="wp"><wp:docPr id="5"/></w:hdr>'}
+    with pytest.raises(TemplateError, match="id=5"):
+        check_letter_parts("t", parts, {"word/document.xml": parts["word/document.xml"].decode()}, 0, Counter({b"5": 1}))
+
