@@ -1,8 +1,9 @@
 """Rendering Word templates: the only docxtpl / Jinja user.
 
 * :mod:`.environment` – the bounded, strict, autoescaping sandbox and the filters;
-* :mod:`.sources` / :mod:`.trust` – a template package read, refused when it
-  links outside itself or carries macros, and prepared as docxtpl prepares it;
+* :mod:`.sources` – a template package read, refused when it links outside
+  itself or carries macros (:mod:`lettergen.packagetrust`), and prepared as
+  docxtpl prepares it;
 * :mod:`.compiled` – the compiled-template cache and the fast renderer;
 * :mod:`.package` – pictures and relationships a render adds;
 * :mod:`.integrity` – the check that refuses a damaged letter;

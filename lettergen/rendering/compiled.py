@@ -29,7 +29,7 @@ from lxml import etree
 from .. import zipwriter
 from ..errors import TemplateError
 from . import environment
-from .environment import LIMITS, BoundedSandbox, Limits, RenderBudget, check_output_size, make_environment
+from .environment import BoundedSandbox, Limits, RenderBudget, check_output_size, make_environment
 from .integrity import check_letter_parts, drawing_ids, tags_in
 from .package import PackageChanges, shape_base
 from .sources import CORE_PART, STORY_PART, has_tag, read_package, unescape_text_quotes
@@ -82,7 +82,7 @@ class CompiledTemplate:
     table_fix: bool = False
     shape_base: int = 100_000
     env: BoundedSandbox | None = None
-    limits: Limits = LIMITS
+    limits: Limits | None = None  # None: environment.LIMITS
     static_ids: Any = None
 
     def render(self, context: dict[str, Any], *, replace: dict[str, bytes] | None = None,
@@ -99,7 +99,7 @@ class CompiledTemplate:
         outer = getattr(_state, "changes", None), getattr(_state, "data_tags", 0)
         _state.changes, _state.data_tags = changes, 0
         try:
-            with RenderBudget(limits or self.limits):
+            with RenderBudget(limits or self.limits or environment.LIMITS):
                 for name, template in self.compiled.items():
                     changes.part(name)
                     rendered[name] = self._render_part(name, template, context)

@@ -24,7 +24,7 @@ from pathlib import Path
 from docxtpl import DocxTemplate
 
 from ..errors import TemplateError
-from .trust import refuse_untrusted
+from ..packagetrust import refuse_untrusted
 
 STORY_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes|comments)\.xml$")
 CORE_PART = "docProps/core.xml"

@@ -33,6 +33,7 @@ from lxml import etree
 from .. import zipwriter
 from ..errors import TemplateError
 from .compiled import CORE_FIELDS, CompiledTemplate, DataTagCount, current_changes, default_environment, environment_with, load_template
+from . import environment
 from .environment import LIMITS, Limits, RenderBudget
 from .integrity import check_letter_parts, drawing_ids
 from .package import rels_name
@@ -55,7 +56,7 @@ class Template:
     """A Word (.docx) template with docxtpl tags; see the module docstring."""
 
     def __init__(self, template_file: str | os.PathLike, *, filters: dict[str, Callable[..., Any]] | None = None,
-                 limits: Limits = LIMITS):
+                 limits: Limits | None = None):
         self.path = Path(template_file)
         self.limits = limits
         self.filters = dict(filters or {})
@@ -204,7 +205,7 @@ class Template:
         try:
             host.crc_to_new_media, host.crc_to_new_embedded = self.crc_to_new_media, self.crc_to_new_embedded
             host.zipname_to_replace, host.pics_to_replace = self.zipname_to_replace, self.pics_to_replace
-            with RenderBudget(self.limits), DataTagCount() as count:
+            with RenderBudget(self.limits or environment.LIMITS), DataTagCount() as count:
                 self._subdoc_host = host  # InlineImage asks it for the current part
                 host.render(context, compiled.env, autoescape=True)
                 buf = io.BytesIO()

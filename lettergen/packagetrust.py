@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import TemplateError
+from .errors import TemplateError
 
 HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
