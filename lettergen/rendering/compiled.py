@@ -135,6 +135,8 @@ class CompiledTemplate:
             raise TemplateError(f"模板 {self.name} 渲染失败（{part}{self._where(part, exc)}）：{exc}") from exc
         except (RecursionError, OverflowError, MemoryError) as exc:
             raise TemplateError(f"模板 {self.name} 渲染失败（{part}{self._where(part, exc)}）：模板运算超出限制（{type(exc).__name__}）") from None
+        except Exception as exc:  # a filter or a context object failed: still a template error, with its place
+            raise TemplateError(f"模板 {self.name} 渲染失败（{part}{self._where(part, exc)}）：{type(exc).__name__}: {exc}") from exc
         check_output_size(xml, f"模板 {self.name} 的 {part}")
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         if "{_" in xml or "_}" in xml:
@@ -161,7 +163,8 @@ class CompiledTemplate:
         if not 0 < line <= len(source):
             return ""
         text = re.sub(r"<[^>]+>", "", source[line - 1]).strip()
-        return f"，第{line}段「{text[:60]}」"
+        paragraph = sum(1 for row in source[:line] if row.startswith(("<w:p>", "<w:p ")))
+        return f"，第{paragraph}段「{text[:60]}」"
 
     def _render_core(self, context: dict[str, Any]) -> bytes:
         xml = self.blobs[CORE_PART].decode("utf-8")
