@@ -189,3 +189,37 @@ def test_docpr_counter_sees_every_part(tmp_path):
     with pytest.raises(TemplateError, match="id=5"):
         check_letter_parts("t", parts, {"word/document.xml": parts["word/document.xml"].decode()}, 0, Counter({b"5": 1}))
 
+
+
+def test_inline_image_with_the_compiled_template_in_body_table_header_and_loop(tmp_path):
+    """What a letter's context does: ``InlineImage(load_template(path), …)``."""
+    from docxtpl import InlineImage
+    a = assets(tmp_path / "a")
+    doc = document_of("{{ seal }}", "{%p for p in pics %}", "{{ p }}", "{%p endfor %}")
+    doc.add_table(rows=1, cols=1).cell(0, 0).text = "{{ logo }}"
+    doc.sections[0].header.paragraphs[0].text = "{{ logo }}"
+    doc.save(tmp_path / "letter.docx")
+    template = load_template(tmp_path / "letter.docx")
+    context = {"seal": InlineImage(template, str(a["seal"]), width=Mm(30)),
+               "logo": InlineImage(template, str(a["logo"]), width=Mm(20)),
+               "pics": [InlineImage(template, str(a["photo"]), width=Mm(10))] * 2}
+    out = normalise(template.render(context))
+    body, header = out["word/document.xml"]["paragraphs"], out["word/header1.xml"]["paragraphs"]
+    assert [p[:3] for p in body] == ["[图:"] * 4 and header[0].startswith("[图:") and out["drawing ids unique"]
+    assert body[1] == body[2] != body[0]  # the loop shows the same picture twice, one media part
+    assert sum(name.startswith("word/media/") for name in _parts(template.render(context))) == 3
+
+
+def test_filter_registered_through_the_api_serves_letters_too(tmp_path):
+    from lettergen.rendering import environment
+    document_of("{{ amount|wan }}").save(tmp_path / "f.docx")
+    with pytest.raises(TemplateError, match="wan"):
+        load_template(tmp_path / "f.docx")
+    try:
+        lettergen.register_filter("wan", lambda v: f"{v / 10000:g}万元")
+        assert normalise(load_template(tmp_path / "f.docx").render({"amount": 25000}))["word/document.xml"]["paragraphs"] == ["2.5万元"]
+        assert normalise(lettergen.Template(tmp_path / "f.docx").render({"amount": 1e4}))["word/document.xml"]["paragraphs"] == ["1万元"]
+    finally:
+        environment.REGISTERED_FILTERS.pop("wan")
+        from lettergen.rendering.compiled import default_environment
+        default_environment().filters.pop("wan")

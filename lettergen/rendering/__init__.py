@@ -10,12 +10,12 @@
 * :mod:`.references` – what a template reads;
 * :mod:`.template` – the public, docxtpl-like :class:`Template`.
 """
-from .compiled import CompiledTemplate, load_template, template_hash
+from .compiled import CompiledTemplate, load_template, register_filter, template_hash
 from .environment import LIMITS, Limits, cn_date, make_environment, paragraphs
 from .references import template_references, template_sources, to_context
 from .template import Template
 
 __all__ = [
-    "CompiledTemplate", "LIMITS", "Template", "Limits", "cn_date", "load_template", "make_environment", "paragraphs",
+    "CompiledTemplate", "LIMITS", "Template", "Limits", "cn_date", "load_template", "make_environment", "paragraphs", "register_filter",
     "template_hash", "template_references", "template_sources", "to_context",
 ]

@@ -41,9 +41,12 @@ _state = threading.local()
 _patcher = DocxTemplate.__new__(DocxTemplate)
 
 
-def current_changes() -> PackageChanges | None:
-    """The package changes of the letter being rendered on this thread (None outside a render)."""
-    return getattr(_state, "changes", None)
+def current_part() -> Any:
+    """The part being rendered on this thread (what InlineImage and hyperlinks add to)."""
+    changes = getattr(_state, "changes", None)
+    if changes is None or changes.current is None:
+        raise TemplateError("InlineImage 只能在渲染时插入（请把它放进 render 的 context）")
+    return changes.current
 
 
 class DataTagCount:
@@ -112,6 +115,11 @@ class CompiledTemplate:
             out[CORE_PART] = core
         out.update(replace or {})
         return self._finish(out, rendered, changes, data_tags)
+
+    @property
+    def current_rendering_part(self) -> Any:
+        """The part being rendered, for docxtpl's ``InlineImage(template, …)`` in a letter's context."""
+        return current_part()
 
     def _finish(self, out: dict[str, bytes], rendered: dict[str, str], changes: PackageChanges, data_tags: int) -> bytes:
         merged = dict(self.blobs)
@@ -183,6 +191,19 @@ _env = make_environment()
 _env.finalize = count_data_tags
 
 
+def register_filter(name: str, func: Any) -> None:
+    """Make the Jinja filter ``name`` available to every template lettergen renders, letters included.
+
+    Templates compiled before are compiled again on their next use.
+    """
+    if not name.isidentifier():
+        raise TemplateError(f"过滤器名称无效：{name!r}")
+    environment.REGISTERED_FILTERS[name] = func
+    _env.filters[name] = func
+    with _cache_lock:
+        _cache.clear()
+
+
 def default_environment() -> BoundedSandbox:
     return _env
 
@@ -244,4 +265,4 @@ def _compile(env: BoundedSandbox, source: str, file: str, part: str) -> Any:
         raise TemplateError(f"模板 {file} 无法编译（{part}）：{exc}") from None
 
 
-__all__ = ["CompiledTemplate", "load_template", "environment", "current_changes"]
+__all__ = ["CompiledTemplate", "current_part", "load_template", "register_filter"]

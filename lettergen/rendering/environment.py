@@ -41,6 +41,8 @@ class Limits:
 
 
 LIMITS = Limits()
+#: Filters added with :func:`lettergen.register_filter`: every environment made afterwards has them.
+REGISTERED_FILTERS: dict[str, Callable[..., Any]] = {}
 _state = threading.local()
 
 
@@ -177,5 +179,6 @@ def make_environment(filters: dict[str, Callable[..., Any]] | None = None) -> Bo
         paragraphs=paragraphs,
         amount=_plain_number,
     )
+    env.filters.update(REGISTERED_FILTERS)
     env.filters.update(filters or {})
     return env

@@ -32,7 +32,7 @@ from lxml import etree
 
 from .. import zipwriter
 from ..errors import TemplateError
-from .compiled import CORE_FIELDS, CompiledTemplate, DataTagCount, current_changes, default_environment, environment_with, load_template
+from .compiled import CORE_FIELDS, CompiledTemplate, DataTagCount, current_part, default_environment, environment_with, load_template
 from . import environment
 from .environment import LIMITS, Limits, RenderBudget
 from .integrity import check_letter_parts, drawing_ids
@@ -135,10 +135,7 @@ class Template:
         """The part being rendered (for InlineImage and hyperlinks in RichText)."""
         if self._subdoc_host is not None:
             return self._subdoc_host.current_rendering_part
-        changes = current_changes()
-        if changes is None or changes.current is None:
-            raise TemplateError("InlineImage 只能在渲染时插入（请把它放进 render 的 context）")
-        return changes.current
+        return current_part()
 
     def build_url_id(self, url: str) -> str:
         """A relationship id for a hyperlink to ``url`` in the body (``RichText(url_id=…)``)."""
