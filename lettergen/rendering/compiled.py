@@ -17,6 +17,7 @@ import itertools
 import re
 import threading
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,10 @@ from lxml import etree
 from .. import zipwriter
 from ..errors import TemplateError
 from . import environment
-from .environment import BoundedSandbox, Limits, RenderBudget, check_output_size, make_environment
+from .environment import BoundedSandbox, Limits, RenderBudget, check_deadline, check_output_size, make_environment
 from .integrity import check_letter_parts, drawing_ids, tags_in
 from .package import PackageChanges, shape_base
-from .sources import CORE_PART, STORY_PART, has_tag, read_package, unescape_text_quotes
+from .sources import CORE_PART, has_tag, read_package, unescape_text_quotes
 
 _LISTING_CHARS = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
 CORE_FIELDS = re.compile(r"(<(dc:title|dc:subject|dc:creator|dc:description|dc:identifier|dc:language)>)([^<]*)(</\2>)")
@@ -86,7 +87,7 @@ class CompiledTemplate:
     shape_base: int = 100_000
     env: BoundedSandbox | None = None
     limits: Limits | None = None  # None: environment.LIMITS
-    static_ids: Any = None
+    static_ids: Counter = field(default_factory=Counter)  # drawing ids of the parts never rendered
 
     def render(self, context: dict[str, Any], *, replace: dict[str, bytes] | None = None,
                pending_rels: dict[str, list[tuple[str, str, str, bool]]] | None = None,
@@ -106,6 +107,7 @@ class CompiledTemplate:
                 for name, template in self.compiled.items():
                     changes.part(name)
                     rendered[name] = self._render_part(name, template, context)
+                    check_deadline()
                 core = self._render_core(context) if self.core else None
                 data_tags = _state.data_tags
         finally:
@@ -125,8 +127,6 @@ class CompiledTemplate:
         merged = dict(self.blobs)
         merged.update(out)
         added = changes.apply(merged)
-        if self.static_ids is None:
-            self.static_ids = drawing_ids(self.blobs, set(self.blobs) - set(self.compiled))
         check_letter_parts(self.name, merged, rendered, data_tags, self.static_ids)
         changed = {k for k in merged if merged[k] is not self.blobs.get(k)}
         parts = [part if (name not in changed and part is not None) else zipwriter.compress(name, merged[name])
@@ -251,7 +251,8 @@ def compile_template(path: Path, env: BoundedSandbox) -> CompiledTemplate:
                 core.append((m.group(2), _compile(env, unescape_text_quotes(">" + m.group(3) + "<")[1:-1], path.name, CORE_PART)))
     entries = [(name, None if name in compiled else zipwriter.compress(name, package.blobs[name])) for name in package.order]
     return CompiledTemplate(path.stem, path, hashlib.sha256(path.read_bytes()).hexdigest(), entries, compiled,
-                            package.sources, package.blobs, core, package.table_fix, shape_base(package.blobs), env)
+                            package.sources, package.blobs, core, package.table_fix, shape_base(package.blobs), env,
+                            static_ids=drawing_ids(package.blobs, set(package.blobs) - set(compiled)))
 
 
 def _compile(env: BoundedSandbox, source: str, file: str, part: str) -> Any:

@@ -15,6 +15,7 @@ checked when it was compiled.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
@@ -41,6 +42,12 @@ def drawing_ids(blobs: dict[str, bytes], names: set[str] | None = None) -> Count
                    for i in _DOCPR_ID.findall(blob))
 
 
+@functools.lru_cache(maxsize=16)
+def _attributes(prefix: bytes) -> re.Pattern[bytes]:
+    """Values of the attributes in namespace ``prefix`` (literal-first, so the scan is fast)."""
+    return re.compile(b" " + re.escape(prefix) + rb':[A-Za-z]+="([^"]*)"')
+
+
 def check_letter_parts(name: str, parts: dict[str, bytes], rendered: dict[str, str], data_tags: int,
                        static_ids: Counter | None = None) -> None:
     """Refuse the letter when a rendered part is damaged (see the module docstring).
@@ -65,7 +72,7 @@ def check_letter_parts(name: str, parts: dict[str, bytes], rendered: dict[str, s
             continue
         used = set()
         for prefix in prefixes:
-            used |= set(re.findall(rb"\b" + prefix + rb':\w+="([^"]*)"', blob))
+            used |= set(_attributes(prefix).findall(blob))
         defined = set(_REL_ID.findall(parts.get(rels_name(part), b"")))
         missing = sorted(u.decode() for u in used - defined if u)
         if missing:
