@@ -9,12 +9,16 @@ also keeps them from exhausting memory or time:
   compile time either;
 * ``range`` has at most :data:`Limits.range` items, and is a TemplateError
   rather than Jinja's OverflowError;
+* text methods and filters whose result size an argument chooses
+  (``ljust``, ``center``, ``replace``, ``format``, ``%``, ``indent`` …) are
+  checked against :data:`Limits.repeat` before they run;
 * every call, attribute access, intercepted operator and ``range`` step checks
   the letter's deadline (:data:`Limits.seconds`), so nested loops stop;
 * the rendered size of each part is checked against :data:`Limits.output`.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -95,15 +99,86 @@ def _size(value: Any) -> int | None:
     return None
 
 
+_PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d+))?")
+_BRACE_SPEC = re.compile(r"\{[^{}:]*:([^{}]*)\}")
+_NESTED_SPEC = re.compile(r"\{[^{}:]*:[^{}]*\{")
+
+
+def _refuse_large(size: int, what: str) -> None:
+    limit = _limits().repeat
+    if size > limit:
+        raise TemplateError(f"{what}的结果过大（约 {size} 个字符，上限 {limit}）")
+
+
+def _check_format(spec: Any, what: str, args: tuple = (), kwargs: dict | None = None) -> None:
+    """A format string may not ask for widths or precisions above the limit (``'{:>100000000}'``, ``'%0100000000d'``)."""
+    if not isinstance(spec, str):
+        return
+    percent = [n for m in _PERCENT_WIDTH.finditer(spec) for n in m.groups() if n]
+    numbers = [n for n in percent if n != "*"]
+    numbers += [n for m in _BRACE_SPEC.finditer(spec) for n in re.findall(r"\d+", m.group(1))]
+    if _NESTED_SPEC.search(spec) or "*" in percent:
+        numbers += [str(a) for a in (*args, *(kwargs or {}).values()) if isinstance(a, int)]  # widths given as arguments
+    _refuse_large(max((int(n) if len(n) < 30 else 10 ** 30 for n in numbers), default=0), what)
+
+
+def _check_text_call(obj: Any, args: tuple, kwargs: dict) -> None:
+    """Text methods whose result size an argument chooses: ``ljust``, ``center``, ``replace`` …"""
+    obj = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
+    text, name = getattr(obj, "__self__", None), getattr(obj, "__name__", "")
+    if not isinstance(text, str):
+        return
+    first = args[0] if args else None
+    if name in ("ljust", "rjust", "center", "zfill") and isinstance(first, int):
+        _refuse_large(first, f"文本方法 {name}")
+    elif name == "expandtabs":
+        _refuse_large(len(text) * (first if isinstance(first, int) else 8), "文本方法 expandtabs")
+    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        count = text.count(args[0]) if args[0] else len(text) + 1
+        _refuse_large(len(text) + count * len(args[1]), "文本方法 replace")
+    elif name in ("format", "format_map"):
+        _check_format(text, "格式化", args, kwargs)
+
+
+def _bounded_filters() -> dict[str, Callable[..., Any]]:
+    """Jinja's filters whose result size an argument chooses, checked first (also when folded at compile time)."""
+    from jinja2 import filters as jf
+
+    def center(value: Any, width: int = 80) -> str:
+        _refuse_large(width if isinstance(width, int) else 0, "过滤器 center")
+        return jf.do_center(value, width)
+
+    def indent(s: str, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
+        lines = str(s).count("\n") + 1
+        _refuse_large(len(str(s)) + lines * (width if isinstance(width, int) else len(str(width))), "过滤器 indent")
+        return jf.do_indent(s, width, first, blank)
+
+    def format_(value: str, *args: Any, **kwargs: Any) -> str:
+        _check_format(value, "过滤器 format", args, kwargs)
+        return jf.do_format(value, *args, **kwargs)
+
+    def replace(eval_ctx: Any, s: str, old: str, new: str, count: int | None = None) -> str:
+        text = str(s)
+        found = text.count(str(old)) if old else len(text) + 1
+        _refuse_large(len(text) + min(found, count if isinstance(count, int) and count >= 0 else found) * len(str(new)),
+                      "过滤器 replace")
+        return jf.do_replace(eval_ctx, s, old, new, count)
+
+    replace.jinja_pass_arg = jf.do_replace.jinja_pass_arg  # type: ignore[attr-defined]
+    return {"center": center, "indent": indent, "format": format_, "replace": replace}
+
+
 class BoundedSandbox(SandboxedEnvironment):
     """A sandbox whose templates cannot exhaust memory or time (see the module docstring)."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         check_deadline()
         limits = _limits()
-        if operator == "*":
+        if operator == "%":
+            _check_format(left, "格式化运算 %", right if isinstance(right, tuple) else (right,))
+        elif operator == "*":
             for seq, count in ((left, right), (right, left)):
                 size = _size(seq)
                 if size is not None and isinstance(count, int) and size * count > limits.repeat:
@@ -114,6 +189,7 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         check_deadline()
+        _check_text_call(__obj, args, kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -172,6 +248,7 @@ def make_environment(filters: dict[str, Callable[..., Any]] | None = None) -> Bo
         finalize=_finalize,
     )
     env.globals["range"] = _bounded_range
+    env.filters.update(_bounded_filters())
     env.filters.update(
         cn_date=cn_date,
         money=_money,
