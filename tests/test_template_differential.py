@@ -137,3 +137,16 @@ def test_save_writes_the_rendered_letter_like_docxtpl(feature_files, tmp_path):
     data = tpl.render(feature.context(tpl, pictures))
     tpl.save(tmp_path / "out.docx")
     assert (tmp_path / "out.docx").read_bytes() == data
+
+
+@pytest.mark.parametrize("name", ["images", "subdoc"])
+def test_template_from_a_stream_renders_like_from_its_file(name, feature_files):
+    folder, pictures = feature_files
+    feature = next(f for f in FEATURES if f.name == name)
+    path = folder / f"{name}.docx"
+    with open(path, "rb") as stream:
+        tpl = lettergen.Template(stream)
+    from_stream = normalise(tpl.render(feature.context(tpl, pictures)))
+    assert from_stream == normalise(render_lettergen(path, feature, pictures))
+    from_bytes = lettergen.Template(io.BytesIO(path.read_bytes()))
+    assert from_stream == normalise(from_bytes.render(feature.context(from_bytes, pictures)))

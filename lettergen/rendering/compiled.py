@@ -185,7 +185,7 @@ class CompiledTemplate:
         return CORE_FIELDS.sub(lambda m: m.group(1) + values.get(m.group(2), m.group(3)) + m.group(4), xml).encode("utf-8")
 
 
-_cache: dict[tuple[str, int, int, int], CompiledTemplate] = {}
+_cache: dict[tuple[str, Any, int, int], CompiledTemplate] = {}
 _cache_lock = threading.Lock()
 _env = make_environment()
 _env.finalize = count_data_tags
@@ -232,14 +232,32 @@ def load_template(path: str | Path, env: BoundedSandbox | None = None) -> Compil
         cached = _cache.get(key)
     if cached is not None and cached.env is env:
         return cached
-    template = compile_template(path, env)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"模板文件 {path} 无法读取：{exc}") from None
+    template = compile_template(path, env, data)
     with _cache_lock:
         _cache[key] = template
     return template
 
 
-def compile_template(path: Path, env: BoundedSandbox) -> CompiledTemplate:
-    package = read_package(path)
+def load_template_bytes(data: bytes, name: str, env: BoundedSandbox | None = None) -> CompiledTemplate:
+    """Compile (or fetch from the cache) a template given as bytes; ``name`` names it in messages."""
+    env = env or _env
+    key = ("<bytes>", hashlib.sha256(data).hexdigest(), 0, id(env))
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None and cached.env is env:
+        return cached
+    template = compile_template(Path(name), env, data)
+    with _cache_lock:
+        _cache[key] = template
+    return template
+
+
+def compile_template(path: Path, env: BoundedSandbox, data: bytes) -> CompiledTemplate:
+    package = read_package(path, data)
     compiled = {}
     for name, source in package.sources.items():
         compiled[name] = _compile(env, source, path.name, name)
@@ -250,7 +268,7 @@ def compile_template(path: Path, env: BoundedSandbox) -> CompiledTemplate:
             if has_tag(m.group(3)):
                 core.append((m.group(2), _compile(env, unescape_text_quotes(">" + m.group(3) + "<")[1:-1], path.name, CORE_PART)))
     entries = [(name, None if name in compiled else zipwriter.compress(name, package.blobs[name])) for name in package.order]
-    return CompiledTemplate(path.stem, path, hashlib.sha256(path.read_bytes()).hexdigest(), entries, compiled,
+    return CompiledTemplate(path.stem, path, hashlib.sha256(data).hexdigest(), entries, compiled,
                             package.sources, package.blobs, core, package.table_fix, shape_base(package.blobs), env,
                             static_ids=drawing_ids(package.blobs, set(package.blobs) - set(compiled)))
 

@@ -16,6 +16,7 @@ render, see the README's deliberate differences).
 """
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -66,10 +67,10 @@ def patch_part(xml: str) -> str:
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
 
 
-def read_package(path: Path) -> TemplatePackage:
-    """Read, check (macros, external links) and prepare the template at ``path``."""
+def read_package(path: Path, data: bytes | None = None) -> TemplatePackage:
+    """Read, check (macros, external links) and prepare the template at ``path`` (or ``data``, named ``path``)."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as zf:
             order = [info.filename for info in zf.infolist()]
             blobs = {name: zf.read(name) for name in order}
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:

@@ -32,7 +32,8 @@ from lxml import etree
 
 from .. import zipwriter
 from ..errors import TemplateError
-from .compiled import CORE_FIELDS, CompiledTemplate, DataTagCount, current_part, default_environment, environment_with, load_template
+from .compiled import (CORE_FIELDS, CompiledTemplate, DataTagCount, current_part, default_environment,
+                       environment_with, load_template, load_template_bytes)
 from . import environment
 from .environment import LIMITS, Limits, RenderBudget
 from .integrity import check_letter_parts, drawing_ids
@@ -55,9 +56,10 @@ def _read(source: str | os.PathLike | IO[bytes]) -> bytes:
 class Template:
     """A Word (.docx) template with docxtpl tags; see the module docstring."""
 
-    def __init__(self, template_file: str | os.PathLike, *, filters: dict[str, Callable[..., Any]] | None = None,
-                 limits: Limits | None = None):
-        self.path = Path(template_file)
+    def __init__(self, template_file: str | os.PathLike | IO[bytes], *,
+                 filters: dict[str, Callable[..., Any]] | None = None, limits: Limits | None = None):
+        self.data = template_file.read() if hasattr(template_file, "read") else None
+        self.path = Path(getattr(template_file, "name", None) or "template.docx") if self.data is not None else Path(template_file)
         self.limits = limits
         self.filters = dict(filters or {})
         self.pending_rels: dict[str, list[tuple[str, str, str, bool]]] = {}
@@ -81,7 +83,15 @@ class Template:
 
     @property
     def compiled(self) -> CompiledTemplate:
-        return load_template(self.path, self._environment())
+        return self._load(self._environment())
+
+    def _load(self, env: Any) -> CompiledTemplate:
+        if self.data is not None:
+            return load_template_bytes(self.data, self.path.name, env)
+        return load_template(self.path, env)
+
+    def _docxtpl(self) -> DocxTemplate:
+        return DocxTemplate(io.BytesIO(self.data) if self.data is not None else str(self.path))
 
     # -- rendering -------------------------------------------------------------------------
     def render(self, context: dict[str, Any], jinja_env: Environment | None = None, autoescape: bool = True) -> bytes:
@@ -90,7 +100,7 @@ class Template:
         Output is always autoescaped (``autoescape`` is accepted for docxtpl
         compatibility); ``jinja_env`` contributes its custom filters.
         """
-        compiled = load_template(self.path, self._environment(jinja_env))
+        compiled = self._load(self._environment(jinja_env))
         if self._subdoc_host is not None:
             self.docx_bytes = self._render_with_docxtpl(compiled, context)
         else:
@@ -150,13 +160,13 @@ class Template:
     def new_subdoc(self, docpath: str | os.PathLike | None = None) -> Any:
         """A docxtpl Subdoc (built, or loaded from ``docpath``); the next render goes through docxtpl."""
         if self._subdoc_host is None:
-            self._subdoc_host = DocxTemplate(str(self.path))
+            self._subdoc_host = self._docxtpl()
         return self._subdoc_host.new_subdoc(str(docpath) if docpath else None)
 
     def get_docx(self) -> Any:
         """The python-docx document docxtpl helpers compose into (see :meth:`new_subdoc`)."""
         if self._subdoc_host is None:
-            self._subdoc_host = DocxTemplate(str(self.path))
+            self._subdoc_host = self._docxtpl()
         return self._subdoc_host.get_docx()
 
     # -- replacing pictures and files ------------------------------------------------------
