@@ -8,6 +8,7 @@ the XML was serialised (python-docx in docxtpl, raw text in lettergen):
   hyperlinks (``[链接:<url>]``) resolved through the part's relationships;
 * per table: the number of grid columns and each row's cells as (span, vMerge);
 * numbering: the numbering definitions a body paragraph uses;
+* embedded files: their content, by zip name;
 * core properties: title, subject, author, comments.
 
 It fails (AssertionError) when a part references a relationship id it does not
@@ -113,6 +114,7 @@ def normalise(docx: bytes) -> dict[str, Any]:
         out[part] = {"paragraphs": paragraphs, "tables": _tables(root), "numbered": sum(numbered)}
     ids = [el.get("id") for part in parts if STORY.match(part) for el in etree.fromstring(parts[part]).iter(f"{{{NS['wp']}}}docPr")]
     out["drawing ids unique"] = len(ids) == len(set(ids))
+    out["embeddings"] = {n: hashlib.sha1(b).hexdigest()[:8] for n, b in parts.items() if n.startswith("word/embeddings/")}
     core = etree.fromstring(parts["docProps/core.xml"]) if "docProps/core.xml" in parts else None
     out["core"] = {tag: (core.findtext(f"dc:{tag}", default="", namespaces=NS) if core is not None else "")
                    for tag in ("title", "subject", "creator", "description")}

@@ -48,6 +48,9 @@ def assets(folder: Path) -> dict[str, Path]:
     sub.add_picture(str(out["photo"]), width=Mm(15))
     out["subdoc"] = folder / "terms.docx"
     sub.save(out["subdoc"])
+    for n in range(1, 5):  # stand-ins for embedded workbooks: any bytes, told apart by content
+        out[f"sheet{n}"] = folder / f"sheet{n}.xlsx"
+        out[f"sheet{n}"].write_bytes(f"PK-workbook-{n}".encode() * (n + 3))
     return out
 
 
@@ -260,6 +263,51 @@ def build_filters(path: Path, a: dict) -> None:
     doc.save(path)
 
 
+def build_more_tables(path: Path, a: dict) -> None:
+    """Fewer cells after a column loop, nested vertical merges, row and cell comments."""
+    doc = document_of("列变少：")
+    _table(doc, [["{%tc for c in cols %}", "{{ c }}", "{%tc endfor %}", "尾"],
+                 ["{%tc for c in cols %}", "{{ c }}x", "{%tc endfor %}", "d"]])
+    doc.add_paragraph("嵌套纵向合并：")
+    _table(doc, [["{%tr for g in groups %}", "", ""], ["{%tr for it in g.lines %}", "", ""],
+                 ["{% vm %}{{ g.name }}", "{{ it }}", "{#tc 单元格注释 #}"], ["{%tr endfor %}", "", ""],
+                 ["{%tr endfor %}", "", ""], ["{#tr 行注释 #}", "", ""]])
+    doc.add_paragraph("  前导空格 {{ word }}  与尾随空格  ")
+    doc.save(path)
+
+
+def build_more_text(path: Path, a: dict) -> None:
+    """Entities in headers, RichText inside {%r if %}, R() with paragraphs, East Asian fonts."""
+    doc = document_of("{%p if show %}", "{{r red }}", "{%p endif %}", "{{r shortcut }}", "{{r eastasia }}")
+    doc.sections[0].header.paragraphs[0].text = "A&B <公司> “{{ title }}” ‘{{ title|upper }}’"
+    doc.save(path)
+
+
+_EMBEDDED = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/package"
+
+
+def build_embedded(path: Path, a: dict) -> None:
+    """Two embedded workbooks (as Word stores OLE packages), replaced by content and by zip name."""
+    document_of("嵌入对象：{{ name }}").save(path)
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    for n, blob in ((1, a["sheet1"].read_bytes()), (2, a["sheet2"].read_bytes())):
+        parts[f"word/embeddings/sheet{n}.xlsx"] = blob
+    rels = parts["word/_rels/document.xml.rels"].decode()
+    parts["word/_rels/document.xml.rels"] = rels.replace("</Relationships>", "".join(
+        f'<Relationship Id="rId8{n}" Type="{_EMBEDDED}" Target="embeddings/sheet{n}.xlsx"/>' for n in (1, 2))
+        + "</Relationships>").encode()
+    types = parts["[Content_Types].xml"].decode()
+    parts["[Content_Types].xml"] = types.replace("</Types>", '<Default Extension="xlsx" ContentType="application/'
+                                                 'vnd.openxmlformats-officedocument.spreadsheetml.sheet"/></Types>').encode()
+    write_parts(path, parts)
+
+
+def _embedded(tpl: Any, a: dict) -> None:
+    tpl.replace_embedded(str(a["sheet1"]), str(a["sheet3"]))
+    tpl.replace_zipname("word/embeddings/sheet2.xlsx", str(a["sheet4"]))
+
+
 def _richtext(tpl: Any) -> dict[str, Any]:
     from docxtpl import RichText, RichTextParagraph
     rt = RichText("加粗", bold=True)
@@ -271,6 +319,12 @@ def _richtext(tpl: Any) -> dict[str, Any]:
     rp = RichTextParagraph()
     rp.add("新段落的富文本", parastyle="Heading 2")
     return {"rt": rt, "link": link, "rp": rp}
+
+
+def _more_text(tpl: Any) -> dict[str, Any]:
+    from docxtpl import R, RichText
+    return {"show": True, "title": "A&B <x>", "red": RichText("红字 <&>", color="ff0000"),
+            "shortcut": R("第一段\a第二段\f分页后", bold=True), "eastasia": RichText("测试TEST", font="eastAsia:微软雅黑")}
 
 
 def _images(tpl: Any, a: dict) -> dict[str, Any]:
@@ -317,6 +371,10 @@ FEATURES = [
     Feature("images", build_images, lambda tpl, a: _images(tpl, a)),
     Feature("replace", build_replace, lambda tpl, a: {"name": "钱女士"}, prepare=_replace),
     Feature("subdoc", build_subdoc, _subdoc),
+    Feature("more_tables", build_more_tables, lambda tpl, a: {
+        "cols": ["唯一"], "word": "词", "groups": [{"name": "甲", "lines": [1, 2]}, {"name": "乙", "lines": [3]}]}),
+    Feature("more_text", build_more_text, lambda tpl, a: _more_text(tpl)),
+    Feature("embedded", build_embedded, lambda tpl, a: {"name": "钱女士"}, prepare=_embedded),
     Feature("core", build_core, lambda tpl, a: {"title": "催款通知 <第1号> & 附件", "subject": "货款", "author": "禾丰"},
             differs_in=("core",)),
     Feature("filters", build_filters, lambda tpl, a: {"amount": 1234.5, "name": "qian"},
