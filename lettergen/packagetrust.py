@@ -19,7 +19,8 @@ _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
 _ATTR = re.compile(rb'(\w+)\s*=\s*"([^"]*)"|(\w+)\s*=\s*\'([^\']*)\'')
 _SCHEME = re.compile(rb"^\s*[A-Za-z][A-Za-z0-9+.-]*:|^\s*[\\/]{2}")
 _MACRO_TYPES = re.compile(rb"macroEnabled|vbaProject|vbaData|\.ms-office\.activeX|keyMapCustomizations", re.I)
-_LINKING_FIELD = re.compile(rb"\b(INCLUDEPICTURE|INCLUDETEXT|LINK|DDE|DDEAUTO|IMPORT)\b[^<]*?(?:https?:|file:|\\\\)", re.I)
+_LINKING_FIELD = re.compile(rb"\b(INCLUDEPICTURE|INCLUDETEXT|LINK|DDE|DDEAUTO|IMPORT)\b.*?(?:https?:|file:|\\\\)", re.I | re.S)
+_FIELD_CODE = re.compile(rb"<w:instrText\b[^>]*>([^<]*)</w:instrText>|\bw:instr=\"([^\"]*)\"")
 _MACRO_PARTS = re.compile(r"(^|/)(vbaProject\.bin|vbaData\.xml|activeX\d*\.(xml|bin))$", re.I)
 
 
@@ -36,9 +37,12 @@ def untrusted_reasons(name: str, entries: dict[str, bytes]) -> list[str]:
     for part, blob in sorted(entries.items()):
         if part.endswith(".rels"):
             reasons += _external_relationships(part, blob)
-        elif part.endswith(".xml") and _LINKING_FIELD.search(blob):
-            field = _LINKING_FIELD.search(blob).group().decode("utf-8", "replace")[:80]
-            reasons.append(f"{part} 中的域代码引用外部文件或网址（{field}）：模板不得链接外部内容")
+        elif part.endswith(".xml") and b"instr" in blob:
+            codes = b"".join(m.group(1) or m.group(2) for m in _FIELD_CODE.finditer(blob))  # a field may span runs
+            linking = _LINKING_FIELD.search(codes)
+            if linking:
+                field = linking.group().decode("utf-8", "replace")[:80]
+                reasons.append(f"{part} 中的域代码引用外部文件或网址（{field}）：模板不得链接外部内容")
     return [f"模板 {name} {r}" for r in reasons]
 
 

@@ -221,3 +221,16 @@ def test_pictures_made_by_the_render_are_embedded_not_linked(tmp_path):
     out = tpl.render({"seal": InlineImage(tpl, str(a["seal"]), width=Mm(20))})
     rels = zipfile.ZipFile(__import__("io").BytesIO(out)).read("word/_rels/document.xml.rels")
     assert b"media/image1.png" in rels and b"External" not in rels
+
+
+def test_field_split_across_runs_is_refused_but_plain_text_is_not(tmp_path):
+    path = _template(tmp_path, "LINK 与 INCLUDEPICTURE http://example.com 只是正文文字 {{ name }}")
+    assert load_template(path).render({"name": "x"})
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    parts["word/document.xml"] = parts["word/document.xml"].replace(
+        b"</w:body>", b'<w:p><w:r><w:instrText> INCLUDE</w:instrText></w:r><w:r><w:instrText>TEXT "file:///etc/'
+                      b'passwd" </w:instrText></w:r></w:p></w:body>')
+    write_parts(path, parts)
+    with pytest.raises(TemplateError, match="INCLUDETEXT"):
+        load_template(path)
