@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any, Callable
 
@@ -36,8 +37,8 @@ from .compiled import (CORE_FIELDS, CompiledTemplate, DataTagCount, current_part
                        environment_with, load_template, load_template_bytes)
 from . import environment
 from .environment import LIMITS, Limits, RenderBudget
-from .integrity import check_letter_parts, drawing_ids
-from .package import rels_name
+from .integrity import check_letter_parts
+from .package import PackageChanges, rels_name
 from .sources import CORE_PART, STORY_PART, has_tag
 
 _NS = {"a": "http://schemas.openxmlformats.org/drawingml/2006/main",
@@ -151,8 +152,7 @@ class Template:
         """A relationship id for a hyperlink to ``url`` in the body (``RichText(url_id=…)``)."""
         if self._subdoc_host is not None:
             return self._subdoc_host.build_url_id(url)
-        from .package import PackageChanges  # one rel numbering rule for both
-        changes = PackageChanges(self.compiled.blobs, 0, self.pending_rels)
+        changes = PackageChanges(self.compiled.blobs, 0, self.pending_rels)  # the renderer's rId rule
         rid = changes.relate("word/document.xml", RT.HYPERLINK, url, True)
         self.pending_rels = changes.rels
         return rid
@@ -192,12 +192,11 @@ class Template:
 
     def _replacements(self, compiled: CompiledTemplate) -> dict[str, bytes]:
         out = dict(self.zipname_to_replace)
-        for name, blob in compiled.blobs.items():
-            crc = zipfile.crc32(blob) & 0xFFFFFFFF if name.startswith(("word/media/", "word/embeddings/")) else None
-            if name.startswith("word/media/") and crc in self.crc_to_new_media:
-                out[name] = self.crc_to_new_media[crc]
-            elif name.startswith("word/embeddings/") and crc in self.crc_to_new_embedded:
-                out[name] = self.crc_to_new_embedded[crc]
+        for name, part in compiled.entries if self.crc_to_new_media or self.crc_to_new_embedded else []:
+            if part is not None and name.startswith("word/media/") and part.crc in self.crc_to_new_media:
+                out[name] = self.crc_to_new_media[part.crc]
+            elif part is not None and name.startswith("word/embeddings/") and part.crc in self.crc_to_new_embedded:
+                out[name] = self.crc_to_new_embedded[part.crc]
         if self.pics_to_replace:
             pictures = picture_media(compiled.blobs)
             for key, blob in self.pics_to_replace.items():
@@ -227,7 +226,7 @@ class Template:
             names = [i.filename for i in zf.infolist()]
             parts = {name: zf.read(name) for name in names}
         rendered = {n: parts[n].decode("utf-8") for n in names if STORY_PART.match(n)}
-        check_letter_parts(self.path.name, parts, rendered, count.count, drawing_ids({}))
+        check_letter_parts(self.path.name, parts, rendered, count.count, Counter())
         return zipwriter.build([zipwriter.compress(n, parts[n]) for n in names])
 
 
