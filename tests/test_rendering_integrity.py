@@ -223,3 +223,27 @@ def test_filter_registered_through_the_api_serves_letters_too(tmp_path):
         environment.REGISTERED_FILTERS.pop("wan")
         from lettergen.rendering.compiled import default_environment
         default_environment().filters.pop("wan")
+
+
+# -- deliberate differences from docxtpl: refused, naming the template, the part and the paragraph ---
+
+@pytest.mark.parametrize("paragraph, context, reason", [
+    ("收件人：{{ recipient.name }}", {"recipient": {}}, "has no attribute 'name'"),
+    ("称呼：{{ salutation }}", {}, "'salutation' is undefined"),
+    ("{{ ''.__class__.__mro__ }}", {}, "unsafe"),
+    ("{{ 'a'*10**9 }}", {}, "过大"),
+])
+def test_deliberate_difference_names_template_part_and_paragraph(tmp_path, paragraph, context, reason):
+    doc = document_of("第一段", paragraph)
+    doc.sections[0].header.paragraphs[0].text = paragraph
+    doc.save(tmp_path / "letter.docx")
+    with pytest.raises(TemplateError) as info:
+        load_template(tmp_path / "letter.docx").render(context)
+    message = str(info.value)
+    assert "letter" in message and reason in message
+    assert "（word/document.xml，第2段「" + paragraph[:20] in message or "（word/header1.xml，第1段「" + paragraph[:20] in message
+
+
+def test_none_prints_as_nothing(tmp_path):
+    document_of("备注：{{ note }}。").save(tmp_path / "none.docx")
+    assert normalise(load_template(tmp_path / "none.docx").render({"note": None}))["word/document.xml"]["paragraphs"] == ["备注：。"]
