@@ -8,6 +8,7 @@ crashing.
 """
 from __future__ import annotations
 
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -234,3 +235,16 @@ def test_field_split_across_runs_is_refused_but_plain_text_is_not(tmp_path):
     write_parts(path, parts)
     with pytest.raises(TemplateError, match="INCLUDETEXT"):
         load_template(path)
+
+
+def test_templates_check_reads_core_properties_too(project_copy):
+    path = project_copy.templates_dir / "after_sales.docx"
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    core = parts["docProps/core.xml"].decode()
+    parts["docProps/core.xml"] = re.sub(r"<dc:title>[^<]*</dc:title>", "<dc:title>{{ ticket_title }} {{ ''.__class__ }}</dc:title>",
+                                        core).encode()
+    write_parts(path, parts)
+    findings = {(f.code, f.paragraph_text.split("「")[0]) for f in check_templates(project_copy) if f.severity == "error"}
+    assert ("template-undeclared", "after_sales.docx") in findings
+    assert ("sandbox-attribute", "after_sales.docx（docProps/core.xml#dc:title）") in findings

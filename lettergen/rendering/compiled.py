@@ -33,10 +33,9 @@ from . import environment
 from .environment import BoundedSandbox, Limits, RenderBudget, check_deadline, check_output_size, make_environment
 from .integrity import check_letter_parts, drawing_ids, tags_in
 from .package import PackageChanges, shape_base
-from .sources import CORE_PART, has_tag, read_package, unescape_text_quotes
+from .sources import CORE_FIELDS, CORE_PART, read_package
 
 _LISTING_CHARS = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
-CORE_FIELDS = re.compile(r"(<(dc:title|dc:subject|dc:creator|dc:description|dc:identifier|dc:language)>)([^<]*)(</\2>)")
 _DOCPR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
 _state = threading.local()
 _patcher = DocxTemplate.__new__(DocxTemplate)
@@ -261,15 +260,10 @@ def compile_template(path: Path, env: BoundedSandbox, data: bytes) -> CompiledTe
     compiled = {}
     for name, source in package.sources.items():
         compiled[name] = _compile(env, source, path.name, name)
-    core = []
-    core_xml = package.blobs.get(CORE_PART, b"").decode("utf-8", "replace")
-    if has_tag(core_xml):
-        for m in CORE_FIELDS.finditer(core_xml):
-            if has_tag(m.group(3)):
-                core.append((m.group(2), _compile(env, unescape_text_quotes(">" + m.group(3) + "<")[1:-1], path.name, CORE_PART)))
+    core = [(tag, _compile(env, source, path.name, f"{CORE_PART}#{tag}")) for tag, source in package.core.items()]
     entries = [(name, None if name in compiled else zipwriter.compress(name, package.blobs[name])) for name in package.order]
     return CompiledTemplate(path.stem, path, hashlib.sha256(data).hexdigest(), entries, compiled,
-                            package.sources, package.blobs, core, package.table_fix, shape_base(package.blobs), env,
+                            package.all_sources(), package.blobs, core, package.table_fix, shape_base(package.blobs), env,
                             static_ids=drawing_ids(package.blobs, set(package.blobs) - set(compiled)))
 
 

@@ -14,8 +14,8 @@ _env = default_environment()
 
 
 def template_sources(path: str | Path) -> dict[str, str]:
-    """The Jinja source of each tagged part (``word/document.xml`` …), exactly as compiled."""
-    return read_package(Path(path)).sources
+    """The Jinja source of each tagged part (``word/document.xml`` …, ``docProps/core.xml#dc:title``), as compiled."""
+    return read_package(Path(path)).all_sources()
 def template_references(path: str | Path) -> set[str]:
     """Dotted data paths a template reads (``recipient.name``, ``items[].amount``).
 

@@ -29,6 +29,8 @@ from ..packagetrust import refuse_untrusted
 
 STORY_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes|comments)\.xml$")
 CORE_PART = "docProps/core.xml"
+#: The core properties docxtpl renders (title, subject, author, comments, identifier, language).
+CORE_FIELDS = re.compile(r"(<(dc:title|dc:subject|dc:creator|dc:description|dc:identifier|dc:language)>)([^<]*)(</\2>)")
 _TAG_START = re.compile(r"\{(?:<[^>]*>)*[{%#]")
 _TEXT = re.compile(r">[^<]*<")
 _TABLE_TAGS = re.compile(r"\{%-?\s*(?:tc\s|hm\s*-?%\}|vm\s*-?%\}|colspan\s|cellbg\s)")
@@ -44,7 +46,12 @@ class TemplatePackage:
     blobs: dict[str, bytes]
     order: list[str]
     sources: dict[str, str] = field(default_factory=dict)
+    core: dict[str, str] = field(default_factory=dict)  # "dc:title" -> Jinja source
     table_fix: bool = False
+
+    def all_sources(self) -> dict[str, str]:
+        """Story parts and core properties (``docProps/core.xml#dc:title``), for checks."""
+        return {**self.sources, **{f"{CORE_PART}#{tag}": source for tag, source in self.core.items()}}
 
 
 def has_tag(text: str | bytes) -> bool:
@@ -89,6 +96,10 @@ def read_package(path: Path, data: bytes | None = None) -> TemplatePackage:
                 package.sources[name] = patch_part(raw)
                 if name == "word/document.xml":
                     package.table_fix = bool(_TABLE_TAGS.search(re.sub(r"<[^>]+>", "", raw)))
+    core_xml = blobs.get(CORE_PART, b"").decode("utf-8", "replace")
+    if has_tag(core_xml):
+        package.core = {m.group(2): unescape_text_quotes(">" + m.group(3) + "<")[1:-1]
+                        for m in CORE_FIELDS.finditer(core_xml) if has_tag(m.group(3))}
     unrendered = [n for n in order if _UNRENDERED_STORY.match(n) and has_tag(blobs[n])]
     if unrendered:
         raise TemplateError(f"模板 {path.name} 的 {', '.join(unrendered)} 中有模板标记，但图表和 SmartArt 中的标记不会被渲染"

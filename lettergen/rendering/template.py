@@ -33,13 +33,13 @@ from lxml import etree
 
 from .. import zipwriter
 from ..errors import TemplateError
-from .compiled import (CORE_FIELDS, CompiledTemplate, DataTagCount, current_part, default_environment,
+from .compiled import (CompiledTemplate, DataTagCount, current_part, default_environment,
                        environment_with, load_template, load_template_bytes)
 from . import environment
 from .environment import LIMITS, Limits, RenderBudget
 from .integrity import check_letter_parts
 from .package import PackageChanges, rels_name
-from .sources import CORE_PART, STORY_PART, has_tag
+from .sources import STORY_PART
 
 _NS = {"a": "http://schemas.openxmlformats.org/drawingml/2006/main",
        "pic": "http://schemas.openxmlformats.org/drawingml/2006/picture",
@@ -122,9 +122,7 @@ class Template:
         """Top-level names the template reads and does not set itself (minus ``context``'s keys)."""
         env = self._environment()
         names: set[str] = set()
-        sources = dict(self.compiled.sources)
-        sources.update({f"{CORE_PART}#{tag}": template_source for tag, template_source in self._core_sources()})
-        for part, source in sources.items():
+        for part, source in self.compiled.sources.items():
             try:
                 names |= meta.find_undeclared_variables(env.parse(source))
             except TemplateSyntaxError as exc:
@@ -135,10 +133,6 @@ class Template:
                                           context: dict[str, Any] | None = None) -> set[str]:
         """docxtpl's name for :meth:`undeclared_variables`."""
         return self.undeclared_variables(context)
-
-    def _core_sources(self) -> list[tuple[str, str]]:
-        xml = self.compiled.blobs.get(CORE_PART, b"").decode("utf-8", "replace")
-        return [(m.group(2), m.group(3)) for m in CORE_FIELDS.finditer(xml) if has_tag(m.group(3))]
 
     # -- what docxtpl's helpers ask of the template ----------------------------------------
     @property
