@@ -247,3 +247,16 @@ def test_deliberate_difference_names_template_part_and_paragraph(tmp_path, parag
 def test_none_prints_as_nothing(tmp_path):
     document_of("备注：{{ note }}。").save(tmp_path / "none.docx")
     assert normalise(load_template(tmp_path / "none.docx").render({"note": None}))["word/document.xml"]["paragraphs"] == ["备注：。"]
+
+
+def test_same_picture_id_in_two_static_headers_is_the_templates_own(tmp_path):
+    """python-docx numbers pictures per part: two headers with a logo both have id 1; rendering adds nothing wrong."""
+    a = assets(tmp_path / "a")
+    doc = document_of("{{ name }}")
+    section = doc.sections[0]
+    section.different_first_page_header_footer = True
+    for header in (section.header, section.first_page_header):
+        header.paragraphs[0].add_run().add_picture(str(a["logo"]), width=Mm(10))
+    doc.save(tmp_path / "logos.docx")
+    out = normalise(load_template(tmp_path / "logos.docx").render({"name": "钱女士"}))
+    assert out["word/document.xml"]["paragraphs"] == ["钱女士"] and not out["drawing ids unique"]

@@ -7,7 +7,8 @@ the template and the part) when
   clean-up missed is printed literally otherwise);
 * a part references a relationship id (``r:id``, ``r:embed`` …) its ``.rels``
   does not define;
-* a drawing id (``wp:docPr/@id``) repeats in the document;
+* a drawing id (``wp:docPr/@id``) of a rendered part repeats in the document
+  (ids that only the template's unrendered parts share are left as saved);
 * a part is not well-formed XML.
 
 Only the parts the render produced are parsed; the template's own parts were
@@ -77,7 +78,9 @@ def check_letter_parts(name: str, parts: dict[str, bytes], rendered: dict[str, s
         missing = sorted(u.decode() for u in used - defined if u)
         if missing:
             raise TemplateError(f"模板 {name} 渲染后 {part} 引用了不存在的关系 {', '.join(missing)}（图片、超链接或子文档丢失）")
-    ids = drawing_ids(parts, set(rendered)) + (static_ids if static_ids is not None else drawing_ids(parts, set(parts) - set(rendered)))
-    repeated = sorted(i.decode() for i, n in ids.items() if n > 1)
+    if static_ids is None:
+        static_ids = drawing_ids(parts, set(parts) - set(rendered))
+    made = drawing_ids(parts, set(rendered))  # the template's own ids elsewhere are as its author saved them
+    repeated = sorted(i.decode() for i, n in made.items() if n + static_ids.get(i, 0) > 1)
     if repeated:
         raise TemplateError(f"模板 {name} 渲染后图形编号重复（wp:docPr id={', '.join(repeated)}）：Word 会报告文档损坏")
