@@ -145,7 +145,7 @@ class CompiledTemplate:
         except Exception as exc:  # a filter or a context object failed: still a template error, with its place
             raise TemplateError(f"模板 {self.name} 渲染失败（{part}{self._where(part, exc)}）：{type(exc).__name__}: {exc}") from exc
         check_output_size(xml, f"模板 {self.name} 的 {part}")
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("\n<w:p>", "<w:p>").replace("\n<w:p ", "<w:p ")  # undo the line per paragraph
         if "{_" in xml or "_}" in xml:
             _state.data_tags += xml.count("{_{") + xml.count("{_%")
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
