@@ -41,6 +41,14 @@ _state = threading.local()
 _patcher = DocxTemplate.__new__(DocxTemplate)
 
 
+def _may_hold_listing(xml: str) -> bool:
+    """A quick scan before the regex: tabs, bells, form feeds or a newline after the XML declaration."""
+    if "\t" in xml or "\a" in xml or "\f" in xml:
+        return True
+    start = xml.find("?>") + 2 if xml.startswith("<?xml") else 0
+    return xml.find("\n", start + 1) != -1
+
+
 def current_part() -> Any:
     """The part being rendered on this thread (what InlineImage and hyperlinks add to)."""
     changes = getattr(_state, "changes", None)
@@ -149,7 +157,7 @@ class CompiledTemplate:
         if "{_" in xml or "_}" in xml:
             _state.data_tags += xml.count("{_{") + xml.count("{_%")
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        if _LISTING_CHARS.search(xml):
+        if _may_hold_listing(xml) and _LISTING_CHARS.search(xml):
             xml = _patcher.resolve_listing(xml)
         if part == "word/document.xml":
             if self.table_fix:
