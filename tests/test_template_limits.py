@@ -248,3 +248,14 @@ def test_templates_check_reads_core_properties_too(project_copy):
     findings = {(f.code, f.paragraph_text.split("「")[0]) for f in check_templates(project_copy) if f.severity == "error"}
     assert ("template-undeclared", "after_sales.docx") in findings
     assert ("sandbox-attribute", "after_sales.docx（docProps/core.xml#dc:title）") in findings
+
+
+def test_zip_bomb_template_is_refused_before_unpacking(tmp_path, monkeypatch):
+    from lettergen.rendering import sources
+    monkeypatch.setattr(sources, "MAX_UNPACKED", 2**20)
+    path = _template(tmp_path, "{{ name }}")
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/media/bomb.bin", b"\0" * (3 * 2**20))  # 3 MB of zeros, a few KB packed
+    assert path.stat().st_size < 100_000
+    with pytest.raises(TemplateError, match="压缩炸弹"):
+        load_template(path)

@@ -34,6 +34,7 @@ CORE_FIELDS = re.compile(r"(<(dc:title|dc:subject|dc:creator|dc:description|dc:i
 _TAG_START = re.compile(r"\{(?:<[^>]*>)*[{%#]")
 _TEXT = re.compile(r">[^<]*<")
 _TABLE_TAGS = re.compile(r"\{%-?\s*(?:tc\s|hm\s*-?%\}|vm\s*-?%\}|colspan\s|cellbg\s)")
+MAX_UNPACKED = 200 * 2**20  # a template (pictures and fonts included) unpacks to less; a zip bomb to far more
 _UNRENDERED_STORY = re.compile(r"^word/(diagrams|charts)/[^/]+\.xml$")
 _patcher = DocxTemplate.__new__(DocxTemplate)  # patch_xml uses no instance state
 
@@ -78,7 +79,11 @@ def read_package(path: Path, data: bytes | None = None) -> TemplatePackage:
     """Read, check (macros, external links) and prepare the template at ``path`` (or ``data``, named ``path``)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as zf:
-            order = [info.filename for info in zf.infolist()]
+            infos = zf.infolist()
+            size = sum(info.file_size for info in infos)
+            if size > MAX_UNPACKED:
+                raise TemplateError(f"模板文件 {path} 解压后有 {size // 2**20} MB，超过 {MAX_UNPACKED // 2**20} MB 的上限（疑为压缩炸弹）")
+            order = [info.filename for info in infos]
             blobs = {name: zf.read(name) for name in order}
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise TemplateError(f"模板文件 {path} 无法打开：{exc}") from None
