@@ -4,9 +4,10 @@ A template whose image, OLE object, style sheet, frame or attached template
 points outside the package (``TargetMode="External"``, ``http://``,
 ``file://``) would make LibreOffice fetch that address or embed a local file
 while converting a letter; a macro-enabled template carries code.  Both are
-refused when a template is built, checked and loaded.  Hyperlinks are the one
-kind of external relationship a letter may carry: they are only followed by
-a reader who clicks them.
+refused when a template is built, checked and loaded, as is any part with a
+DOCTYPE or entity declaration (Office never writes one; it is how XXE reads
+local files).  Hyperlinks are the one kind of external relationship a letter
+may carry: they are only followed by a reader who clicks them.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ _SCHEME = re.compile(rb"^\s*[A-Za-z][A-Za-z0-9+.-]*:|^\s*[\\/]{2}")
 _MACRO_TYPES = re.compile(rb"macroEnabled|vbaProject|vbaData|\.ms-office\.activeX|keyMapCustomizations", re.I)
 _LINKING_FIELD = re.compile(rb"\b(INCLUDEPICTURE|INCLUDETEXT|LINK|DDE|DDEAUTO|IMPORT)\b.*?(?:https?:|file:|\\\\)", re.I | re.S)
 _FIELD_CODE = re.compile(rb"<w:instrText\b[^>]*>([^<]*)</w:instrText>|\bw:instr=\"([^\"]*)\"")
+_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 _MACRO_PARTS = re.compile(r"(^|/)(vbaProject\.bin|vbaData\.xml|activeX\d*\.(xml|bin))$", re.I)
 
 
@@ -35,6 +37,8 @@ def untrusted_reasons(name: str, entries: dict[str, bytes]) -> list[str]:
     if found:
         reasons.append(f"内容类型声明了宏（{found.group().decode()}）：不接受启用宏的模板，请另存为普通 .docx")
     for part, blob in sorted(entries.items()):
+        if part.endswith((".xml", ".rels")) and _DOCTYPE.search(blob):
+            reasons.append(f"{part} 含有 DOCTYPE 或实体声明：Office 文档从不使用，可被用来读取本机文件（XXE），拒绝使用")
         if part.endswith(".rels"):
             reasons += _external_relationships(part, blob)
         elif part.endswith(".xml") and b"instr" in blob:

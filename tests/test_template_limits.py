@@ -259,3 +259,17 @@ def test_zip_bomb_template_is_refused_before_unpacking(tmp_path, monkeypatch):
     assert path.stat().st_size < 100_000
     with pytest.raises(TemplateError, match="压缩炸弹"):
         load_template(path)
+
+
+def test_template_with_an_entity_declaration_is_refused(tmp_path):
+    """The renderer copies template XML as it is: a DOCTYPE would reach the letter and LibreOffice (XXE)."""
+    path = _template(tmp_path, "{{ name }}")
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    xml = parts["word/document.xml"]
+    head, rest = xml.split(b"?>", 1)
+    parts["word/document.xml"] = head + b'?><!DOCTYPE w:document [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + \
+        rest.replace(b"{{ name }}", b"{{ name }}&x;")
+    write_parts(path, parts)
+    with pytest.raises(TemplateError, match="DOCTYPE"):
+        load_template(path)
