@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 import re
-import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -47,6 +46,7 @@ from ..errors import LettergenError, TemplateError
 from ..housestyle import DEFAULT_PROFILE, PROFILES
 from ..letters import RENDER_NAMES, prepare
 from ..rendering import LIMITS, load_template, make_environment, template_references, template_sources
+from ..rendering.sources import read_entries
 from ..packagetrust import untrusted_reasons
 from ..schemas import KindSchema, kind_names, load_kind
 from .findings import Finding
@@ -225,10 +225,9 @@ def check_sandbox(path: Path, where: str) -> list[Finding]:
 
 def _untrusted(path: Path) -> list[str]:
     try:
-        with zipfile.ZipFile(path) as zf:
-            return untrusted_reasons(path.name, {name: zf.read(name) for name in zf.namelist()})
-    except (zipfile.BadZipFile, OSError):
-        return []  # reported by template-syntax through load_template
+        return untrusted_reasons(path.name, read_entries(path)[1])
+    except TemplateError:
+        return []  # not a zip, or a zip bomb: reported by template-syntax through load_template
 
 
 def _unsafe(ast: nodes.Node) -> Iterator[tuple[nodes.Node, str, str, str]]:

@@ -75,8 +75,8 @@ def patch_part(xml: str) -> str:
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
 
 
-def read_package(path: Path, data: bytes | None = None) -> TemplatePackage:
-    """Read, check (macros, external links) and prepare the template at ``path`` (or ``data``, named ``path``)."""
+def read_entries(path: Path, data: bytes | None = None) -> tuple[list[str], dict[str, bytes]]:
+    """The zip entries of a template (names in order, contents), refusing a zip bomb before unpacking."""
     try:
         with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as zf:
             infos = zf.infolist()
@@ -84,9 +84,14 @@ def read_package(path: Path, data: bytes | None = None) -> TemplatePackage:
             if size > MAX_UNPACKED:
                 raise TemplateError(f"模板文件 {path} 解压后有 {size // 2**20} MB，超过 {MAX_UNPACKED // 2**20} MB 的上限（疑为压缩炸弹）")
             order = [info.filename for info in infos]
-            blobs = {name: zf.read(name) for name in order}
+            return order, {name: zf.read(name) for name in order}
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise TemplateError(f"模板文件 {path} 无法打开：{exc}") from None
+
+
+def read_package(path: Path, data: bytes | None = None) -> TemplatePackage:
+    """Read, check (macros, external links) and prepare the template at ``path`` (or ``data``, named ``path``)."""
+    order, blobs = read_entries(path, data)
     if "word/document.xml" not in blobs:
         raise TemplateError(f"模板文件 {path} 不是 Word 文档（缺少 word/document.xml）")
     refuse_untrusted(path.name, blobs)
