@@ -3,8 +3,8 @@
 :func:`normalise` turns a package into comparable data, independent of how
 the XML was serialised (python-docx in docxtpl, raw text in lettergen):
 
-* per story part (body, headers, footers, notes, comments): the paragraph texts,
-  with tabs, breaks, pictures (``[图:<sha1 of the media>:<cx>x<cy>]``) and
+* per story part (body, headers, footers, notes, comments): the paragraph texts
+  and their styles and run formatting, with tabs, breaks, pictures (``[图:<sha1 of the media>:<cx>x<cy>]``) and
   hyperlinks (``[链接:<url>]``) resolved through the part's relationships;
 * per table: the number of grid columns and each row's cells as (span, vMerge);
 * numbering: the numbering definitions a body paragraph uses;
@@ -92,6 +92,15 @@ def _tables(root: Any) -> list[Any]:
     return out
 
 
+def _props(el: Any) -> list:
+    """Paragraph or run properties as (name, attributes) pairs, independent of namespace prefixes."""
+    if el is None:
+        return []
+    return [(etree.QName(child).localname, sorted((etree.QName(k).localname, v) for k, v in child.attrib.items()),
+             _props(child))
+            for child in el if isinstance(child.tag, str)]
+
+
 def _check_ids(root: Any, rels: dict, part: str) -> None:
     for el in root.iter():
         for key, value in el.attrib.items():
@@ -109,9 +118,11 @@ def normalise(docx: bytes) -> dict[str, Any]:
         rels = _rels(parts, part)
         _check_ids(root, rels, part)
         paragraphs = [_text(p, parts, rels, part) for p in root.iter(f"{{{W}}}p")]
+        styles = [(_props(p.find("w:pPr", NS)), [_props(r.find("w:rPr", NS)) for r in p.findall(".//w:r", NS)])
+                  for p in root.iter(f"{{{W}}}p")]
         numbered = [p.find("w:pPr/w:numPr/w:numId", NS) is not None or p.find("w:pPr/w:pStyle", NS) is not None
                     and "List" in p.find("w:pPr/w:pStyle", NS).get(f"{{{W}}}val") for p in root.iter(f"{{{W}}}p")]
-        out[part] = {"paragraphs": paragraphs, "tables": _tables(root), "numbered": sum(numbered)}
+        out[part] = {"paragraphs": paragraphs, "tables": _tables(root), "numbered": sum(numbered), "styles": styles}
     ids = [el.get("id") for part in parts if STORY.match(part) for el in etree.fromstring(parts[part]).iter(f"{{{NS['wp']}}}docPr")]
     out["drawing ids unique"] = len(ids) == len(set(ids))
     out["embeddings"] = {n: hashlib.sha1(b).hexdigest()[:8] for n, b in parts.items() if n.startswith("word/embeddings/")}
