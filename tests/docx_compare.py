@@ -6,7 +6,8 @@ the XML was serialised (python-docx in docxtpl, raw text in lettergen):
 * per story part (body, headers, footers, notes, comments): the paragraph texts
   and their styles and run formatting, with tabs, breaks, pictures (``[图:<sha1 of the media>:<cx>x<cy>]``) and
   hyperlinks (``[链接:<url>]``) resolved through the part's relationships;
-* per table: the number of grid columns and each row's cells as (span, vMerge);
+* per table: the grid columns and their widths, and each row's cells as
+  (span, vMerge, shading);
 * numbering: the numbering definitions a body paragraph uses;
 * embedded files: their content, by zip name;
 * core properties: title, subject, author, comments.
@@ -76,7 +77,8 @@ def _text(p: Any, parts: dict[str, bytes], rels: dict, part: str) -> str:
 def _tables(root: Any) -> list[Any]:
     out = []
     for tbl in root.iter(f"{{{W}}}tbl"):
-        grid = len(tbl.findall("w:tblGrid/w:gridCol", NS))
+        columns = tbl.findall("w:tblGrid/w:gridCol", NS)
+        grid = len(columns)
         rows = []
         for tr in tbl.findall("w:tr", NS):
             cells = []
@@ -88,7 +90,8 @@ def _tables(root: Any) -> list[Any]:
                               None if vmerge is None else (vmerge.get(f"{{{W}}}val") or "continue"),
                               None if shade is None else shade.get(f"{{{W}}}fill")))
             rows.append(cells)
-        out.append({"grid": grid, "rows": rows, "fits": all(sum(c[0] for c in r) <= grid for r in rows)})
+        out.append({"grid": grid, "widths": [c.get(f"{{{W}}}w") for c in columns], "rows": rows,
+                    "fits": all(sum(c[0] for c in r) <= grid for r in rows)})
     return out
 
 
