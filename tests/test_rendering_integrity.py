@@ -260,3 +260,9 @@ def test_same_picture_id_in_two_static_headers_is_the_templates_own(tmp_path):
     doc.save(tmp_path / "logos.docx")
     out = normalise(load_template(tmp_path / "logos.docx").render({"name": "钱女士"}))
     assert out["word/document.xml"]["paragraphs"] == ["钱女士"] and not out["drawing ids unique"]
+
+
+def test_control_character_in_data_is_named_not_blamed_on_the_template(tmp_path):
+    document_of("{{ x }}").save(tmp_path / "ctl.docx")
+    with pytest.raises(TemplateError, match="控制字符（U\\+0001"):
+        load_template(tmp_path / "ctl.docx").render({"x": "a\x01b"})

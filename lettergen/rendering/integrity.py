@@ -30,6 +30,7 @@ _R_PREFIX = re.compile(rb'xmlns:(\w+)="' + re.escape(R_NS) + rb'"')
 _REL_ID = re.compile(rb'\bId="([^"]+)"')
 _DOCPR_ID = re.compile(rb'<wp:docPr\b[^>]*?\bid="(\d+)"')
 _TAG_START = re.compile(r"\{(?:<[^>]*>)*[{%#]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def tags_in(text: str) -> int:
@@ -67,6 +68,10 @@ def check_letter_parts(name: str, parts: dict[str, bytes], rendered: dict[str, s
         try:
             pyexpat.ParserCreate().Parse(blob, True)
         except pyexpat.ExpatError as exc:
+            control = _CONTROL.search(xml)
+            if control:
+                raise TemplateError(f"模板 {name} 的数据含有 Word 文档不允许的控制字符（U+{ord(control.group()):04X}，"
+                                    f"在 {part}）：请删除后重试") from None
             raise TemplateError(f"模板 {name} 渲染后 {part} 不是合法的 XML（{exc}）：请检查模板中跨段落或表格的标记") from None
         prefixes = set(_R_PREFIX.findall(blob))
         if not prefixes:
