@@ -13,6 +13,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from docx.shared import Mm
 from lxml import etree
 
@@ -73,9 +75,9 @@ def test_core_properties_are_rendered_and_escaped_once(tmp_path):
     doc.core_properties.subject = "关于{{ subject }}的函"
     doc.core_properties.author = "{{ author }}"
     doc.save(path)
-    out = load_template(path).render({"title": "催款 <1> & 2", "subject": "货款", "author": "禾丰"})
+    out = load_template(path).render({"title": "催款 <1> & 2", "subject": "货款", "author": "禾丰 {_{ x }_}"})
     props = docx.Document(io.BytesIO(out)).core_properties
-    assert (props.title, props.subject, props.author) == ("催款 <1> & 2", "关于货款的函", "禾丰")
+    assert (props.title, props.subject, props.author) == ("催款 <1> & 2", "关于货款的函", "禾丰 {_{ x }_}")
 
 
 def test_table_grid_follows_the_cells_after_tc_loops(tmp_path):
@@ -266,3 +268,16 @@ def test_control_character_in_data_is_named_not_blamed_on_the_template(tmp_path)
     document_of("{{ x }}").save(tmp_path / "ctl.docx")
     with pytest.raises(TemplateError, match="控制字符（U\\+0001"):
         load_template(tmp_path / "ctl.docx").render({"x": "a\x01b"})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.lists(st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\ufffe\uffff"),
+                             max_size=5)
+                     | st.sampled_from(["{{", "}}", "{%", "%}", "{#", "{_{", "<", "&", "\"", "'", "\n", "\t", " "]),
+                     max_size=12).map("".join))
+def test_any_text_data_is_printed_literally(tmp_path, text):
+    path = tmp_path / "literal.docx"
+    if not path.exists():
+        document_of("前{{ value }}后").save(path)
+    paragraphs = normalise(load_template(path).render({"value": text}))["word/document.xml"]["paragraphs"]
+    assert paragraphs == [f"前{text}后"]

@@ -139,6 +139,13 @@ def test_save_writes_the_rendered_letter_like_docxtpl(feature_files, tmp_path):
     assert (tmp_path / "out.docx").read_bytes() == data
 
 
+def test_data_with_docxtpl_escapes_is_printed_literally_also_with_a_subdoc(feature_files):
+    folder, pictures = feature_files
+    tpl = lettergen.Template(folder / "subdoc.docx")
+    context = {**FEATURES[[f.name for f in FEATURES].index("subdoc")].context(tpl, pictures), "name": "{_{ x }_} {{ y }}"}
+    assert normalise(tpl.render(context))["word/document.xml"]["paragraphs"][-1] == "结束，{_{ x }_} {{ y }}"
+
+
 @pytest.mark.parametrize("name", ["images", "subdoc"])
 def test_template_from_a_stream_renders_like_from_its_file(name, feature_files):
     folder, pictures = feature_files

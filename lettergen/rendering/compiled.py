@@ -70,12 +70,25 @@ class DataTagCount:
         _state.data_tags = self.outer
 
 
+#: Stands for ``_`` in the data's ``{_{ … }_}`` while the template's own escapes are undone.
+DATA_UNDERSCORE = "\ue000\ue0a0\ue000"
+
+
 def count_data_tags(value: Any) -> Any:
-    """Finalize hook: tags the data brings are text, not leftovers (see :mod:`.integrity`)."""
+    """Finalize hook: tags the data brings are text, not leftovers (see :mod:`.integrity`).
+
+    docxtpl turns ``{_{`` into ``{{`` after rendering, the data's too; here the
+    data keeps its text (its underscores are set aside until the template's
+    escapes are undone).
+    """
+    if value is None:
+        return ""
     text = value if isinstance(value, str) else getattr(value, "xml", None)
     if isinstance(text, str) and "{" in text:
         _state.data_tags = getattr(_state, "data_tags", 0) + tags_in(text)
-    return "" if value is None else value
+    if isinstance(value, str) and ("{_" in value or "_}" in value):
+        value = value.replace("{_", "{" + DATA_UNDERSCORE).replace("_}", DATA_UNDERSCORE + "}")
+    return value
 
 
 @dataclass
@@ -157,6 +170,8 @@ class CompiledTemplate:
         if "{_" in xml or "_}" in xml:
             _state.data_tags += xml.count("{_{") + xml.count("{_%")
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if DATA_UNDERSCORE in xml:
+            xml = xml.replace(DATA_UNDERSCORE, "_")
         if _may_hold_listing(xml) and _LISTING_CHARS.search(xml):
             xml = _patcher.resolve_listing(xml)
         if part == "word/document.xml":
@@ -186,7 +201,7 @@ class CompiledTemplate:
         values = {}
         for tag, template in self.core:
             try:
-                values[tag] = template.render(context)
+                values[tag] = template.render(context).replace(DATA_UNDERSCORE, "_")
             except (JinjaTemplateError, TemplateError) as exc:
                 raise TemplateError(f"模板 {self.name} 的文档属性 {tag} 渲染失败：{exc}") from None
         return CORE_FIELDS.sub(lambda m: m.group(1) + values.get(m.group(2), m.group(3)) + m.group(4), xml).encode("utf-8")

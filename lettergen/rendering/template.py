@@ -33,7 +33,7 @@ from lxml import etree
 
 from .. import zipwriter
 from ..errors import TemplateError
-from .compiled import (CompiledTemplate, DataTagCount, current_part, default_environment,
+from .compiled import (DATA_UNDERSCORE, CompiledTemplate, DataTagCount, current_part, default_environment,
                        environment_with, load_template, load_template_bytes)
 from . import environment
 from .environment import LIMITS, Limits, RenderBudget
@@ -219,6 +219,8 @@ class Template:
         with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
             names = [i.filename for i in zf.infolist()]
             parts = {name: zf.read(name) for name in names}
+        restored = DATA_UNDERSCORE.encode("utf-8")
+        parts.update({n: parts[n].replace(restored, b"_") for n in names if STORY_PART.match(n) and restored in parts[n]})
         rendered = {n: parts[n].decode("utf-8") for n in names if STORY_PART.match(n)}
         check_letter_parts(self.path.name, parts, rendered, count.count, Counter())
         return zipwriter.build([zipwriter.compress(n, parts[n]) for n in names])
