@@ -281,3 +281,17 @@ def test_any_text_data_is_printed_literally(tmp_path, text):
         document_of("前{{ value }}后").save(path)
     paragraphs = normalise(load_template(path).render({"value": text}))["word/document.xml"]["paragraphs"]
     assert paragraphs == [f"前{text}后"]
+
+
+def test_compiled_template_cache_is_bounded(tmp_path, monkeypatch):
+    from lettergen.rendering import compiled
+    monkeypatch.setattr(compiled, "CACHE_SIZE", 2)
+    paths = []
+    for i in range(3):
+        document_of(f"{{{{ x }}}} {i}").save(tmp_path / f"t{i}.docx")
+        paths.append(tmp_path / f"t{i}.docx")
+    first = load_template(paths[0])
+    assert load_template(paths[0]) is first
+    load_template(paths[1]), load_template(paths[2])
+    assert load_template(paths[0]) is not first  # evicted, compiled again
+    assert len(compiled._cache) <= 2

@@ -17,7 +17,7 @@ import itertools
 import re
 import threading
 import traceback
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,8 +207,25 @@ class CompiledTemplate:
         return CORE_FIELDS.sub(lambda m: m.group(1) + values.get(m.group(2), m.group(3)) + m.group(4), xml).encode("utf-8")
 
 
-_cache: dict[tuple[str, Any, int, int], CompiledTemplate] = {}
+CACHE_SIZE = 64  # compiled templates kept (a service may see many uploaded ones)
+_cache: OrderedDict[tuple[str, Any, int, int], CompiledTemplate] = OrderedDict()
 _cache_lock = threading.Lock()
+
+
+def _cached(key: tuple[str, Any, int, int], env: BoundedSandbox) -> CompiledTemplate | None:
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+    return cached if cached is not None and cached.env is env else None
+
+
+def _remember(key: tuple[str, Any, int, int], template: CompiledTemplate) -> CompiledTemplate:
+    with _cache_lock:
+        _cache[key] = template
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return template
 _env = make_environment()
 _env.finalize = count_data_tags
 
@@ -250,32 +267,26 @@ def load_template(path: str | Path, env: BoundedSandbox | None = None) -> Compil
     except FileNotFoundError:
         raise TemplateError(f"找不到模板文件 {path}") from None
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, id(env))
-    with _cache_lock:
-        cached = _cache.get(key)
-    if cached is not None and cached.env is env:
+    cached = _cached(key, env)
+    if cached is not None:
         return cached
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise TemplateError(f"模板文件 {path} 无法读取：{exc}") from None
     template = compile_template(path, env, data)
-    with _cache_lock:
-        _cache[key] = template
-    return template
+    return _remember(key, template)
 
 
 def load_template_bytes(data: bytes, name: str, env: BoundedSandbox | None = None) -> CompiledTemplate:
     """Compile (or fetch from the cache) a template given as bytes; ``name`` names it in messages."""
     env = env or _env
     key = ("<bytes>", hashlib.sha256(data).hexdigest(), 0, id(env))
-    with _cache_lock:
-        cached = _cache.get(key)
-    if cached is not None and cached.env is env:
+    cached = _cached(key, env)
+    if cached is not None:
         return cached
     template = compile_template(Path(name), env, data)
-    with _cache_lock:
-        _cache[key] = template
-    return template
+    return _remember(key, template)
 
 
 def compile_template(path: Path, env: BoundedSandbox, data: bytes) -> CompiledTemplate:
