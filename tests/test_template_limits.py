@@ -273,3 +273,16 @@ def test_template_with_an_entity_declaration_is_refused(tmp_path):
     write_parts(path, parts)
     with pytest.raises(TemplateError, match="DOCTYPE"):
         load_template(path)
+
+
+def test_range_behaves_like_a_range(tmp_path):
+    source = "{{ range(5)|length }}|{{ range(5)|list }}|{{ range(10)[2] }}|{{ 3 in range(5) }}|{{ range(3)|reverse|join(',') }}|" \
+             "{% for i in range(3) %}{{ loop.revindex }}{% endfor %}"
+    out = load_template(_template(tmp_path, source)).render({})
+    xml = zipfile.ZipFile(__import__("io").BytesIO(out)).read("word/document.xml").decode()
+    assert "5|[0, 1, 2, 3, 4]|2|True|2,1,0|321" in xml
+
+
+def test_templates_check_does_not_crash_on_odd_ranges(project_copy):
+    _edit_sales_letter(project_copy, "{% for i in range(1, 5, 0) %}{% for j in range(10**400) %}x{% endfor %}{% endfor %}")
+    assert any(f.code.startswith("sandbox-") for f in check_templates(project_copy))

@@ -311,7 +311,10 @@ def _range_size(node: nodes.Node) -> float | None:
         return math.inf  # unknown bounds: as large as the renderer allows
     if math.inf in values:
         return math.inf
-    return len(range(*(int(v) for v in values)))
+    try:
+        return len(range(*(int(v) for v in values)))
+    except (ValueError, OverflowError):
+        return math.inf  # a zero step, or bounds beyond any machine size
 
 
 def _small_range(call: nodes.Call) -> bool:

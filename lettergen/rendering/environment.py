@@ -57,13 +57,13 @@ class RenderBudget:
         self.limits = limits
 
     def __enter__(self) -> "RenderBudget":
-        self.outer = getattr(_state, "deadline", None)
+        self.outer = getattr(_state, "deadline", None), getattr(_state, "limits", LIMITS)
         _state.deadline = time.monotonic() + self.limits.seconds
         _state.limits = self.limits
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _state.deadline = self.outer
+        _state.deadline, _state.limits = self.outer
 
 
 def check_deadline() -> None:
@@ -76,21 +76,45 @@ def _limits() -> Limits:
     return getattr(_state, "limits", LIMITS)
 
 
-def _bounded_range(*args: int) -> Iterator[int]:
+class BoundedRange:
+    """What ``range()`` gives a template: a range (``|length``, indexing) whose iteration checks the deadline."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: range):
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[int]:
+        for i, value in enumerate(self.items):
+            if not i % 1000:
+                check_deadline()
+            yield value
+
+    def __reversed__(self) -> Iterator[int]:
+        return iter(BoundedRange(self.items[::-1]))
+
+    def __getitem__(self, index: Any) -> Any:
+        got = self.items[index]
+        return BoundedRange(got) if isinstance(got, range) else got
+
+    def __contains__(self, value: Any) -> bool:
+        return value in self.items
+
+    def __repr__(self) -> str:
+        return repr(self.items)
+
+
+def _bounded_range(*args: int) -> BoundedRange:
     try:
         items = range(*args)
     except (TypeError, ValueError) as exc:
         raise TemplateError(f"range 参数无效：{exc}") from None
     if len(items) > _limits().range:
         raise TemplateError(f"range 最多 {_limits().range} 项，模板要求 {len(items)} 项")
-    return _checked(items)
-
-
-def _checked(items: range) -> Iterator[int]:
-    for i, value in enumerate(items):
-        if not i % 1000:
-            check_deadline()
-        yield value
+    return BoundedRange(items)
 
 
 def _size(value: Any) -> int | None:
