@@ -220,7 +220,7 @@ class Template:
             names = [i.filename for i in zf.infolist()]
             parts = {name: zf.read(name) for name in names}
         restored = DATA_UNDERSCORE.encode("utf-8")
-        parts.update({n: parts[n].replace(restored, b"_") for n in names if STORY_PART.match(n) and restored in parts[n]})
+        parts.update({n: parts[n].replace(restored, b"_") for n in names if n.endswith(".xml") and restored in parts[n]})
         rendered = {n: parts[n].decode("utf-8") for n in names if STORY_PART.match(n)}
         check_letter_parts(self.path.name, parts, rendered, count.count, Counter())
         return zipwriter.build([zipwriter.compress(n, parts[n]) for n in names])
