@@ -67,6 +67,8 @@ def _text(p: Any, parts: dict[str, bytes], rels: dict, part: str) -> str:
             extent = el.getparent().getparent().getparent().getparent().getparent().find("wp:extent", NS)
             size = f"{extent.get('cx')}x{extent.get('cy')}" if extent is not None else ""
             out.append(f"[图:{hashlib.sha1(media).hexdigest()[:8]}:{size}]")
+        elif tag == "hlinkClick" and el.get(f"{{{R}}}id") and etree.QName(el.getparent()).localname == "docPr":
+            out.append(f"[图链接:{rels[el.get(f'{{{R}}}id')][1]}]")
         elif tag == "hyperlink" and el.get(f"{{{R}}}id"):
             rid = el.get(f"{{{R}}}id")
             assert rid in rels, f"{part}: hyperlink {rid} has no relationship"

@@ -331,7 +331,7 @@ def _images(tpl: Any, a: dict) -> dict[str, Any]:
     from docxtpl import InlineImage
     return {"logo": InlineImage(tpl, str(a["logo"]), width=Mm(20)),
             "seal": InlineImage(tpl, str(a["seal"]), width=Mm(25), height=Mm(25)),
-            "photo": InlineImage(tpl, str(a["photo"]), width=Mm(15)),
+            "photo": InlineImage(tpl, str(a["photo"]), width=Mm(15), anchor="https://example.com/照片"),
             "pics": [InlineImage(tpl, str(a["seal"]), width=Mm(10)), InlineImage(tpl, str(a["photo"]), width=Mm(10)),
                      InlineImage(tpl, str(a["seal"]), width=Mm(12))]}
 
