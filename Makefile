@@ -27,6 +27,7 @@ test: $(BIN)/lettergen
 
 bench: $(BIN)/lettergen
 	$(BIN)/python benchmarks/bench_render.py
+	$(BIN)/python benchmarks/bench_template_diff.py
 	$(BIN)/python benchmarks/bench_batch.py
 	$(BIN)/python benchmarks/bench_pdf.py -n 20
 

@@ -14,6 +14,7 @@ from .api import (
     validate,
 )
 from .config import Config, load_config
+from .rendering import Template, register_filter
 from .errors import (
     CheckFailed,
     ConfigError,
@@ -31,5 +32,5 @@ __all__ = [
     "CheckFailed", "Config", "ConfigError", "ConversionError", "InputFileError", "InvalidInput",
     "LettergenError", "OutputExists", "RegisterError", "TemplateError", "UnknownKind", "json_schema", "kinds",
     "load_config", "load_data", "render", "render_letter", "render_to_file", "sample_text",
-    "schema", "validate",
+    "schema", "validate", "Template", "register_filter",
 ]

@@ -125,17 +125,5 @@ def render_with_text(template: CompiledTemplate, context: dict[str, Any], number
     The same bytes as :func:`render_context`; the wording checks of a batch
     read the XML from here instead of unpacking the package again.
     """
-    from . import zipwriter
-
-    full = {"corrects": None, **context, "number": number}
-    xml = b""
-    parts = []
-    for name, part in template.entries:
-        if part is None:
-            blob = template._render_part(name, template.compiled[name], full)
-            part = zipwriter.compress(name, blob)
-            if name == "word/document.xml":
-                xml = blob
-        parts.append(part)
-    docx = zipwriter.build(parts)
-    return (stamp(docx, identity) if identity else docx), xml.decode("utf-8")
+    docx, xml = template.render_with_text({"corrects": None, **context, "number": number})
+    return (stamp(docx, identity) if identity else docx), xml

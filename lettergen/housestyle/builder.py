@@ -17,6 +17,7 @@ the source file (see :mod:`lettergen.housestyle.source` for the format)::
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import docx
@@ -29,6 +30,7 @@ from docx.shared import Twips
 from docxtpl import DocxTemplate
 
 from ..errors import TemplateError
+from ..packagetrust import refuse_untrusted
 from .package import save_reproducibly, set_core_properties, strip_package
 from .profiles import DEFAULT_PROFILE, Profile, mm_to_twips
 from .source import Control, Para, Source, Table, load_source, parse_source
@@ -51,6 +53,8 @@ def build_template(source: dict | Source, profile: Profile) -> bytes:
     strip_package(doc)
     set_core_properties(doc, src.kind, f"lettergen house style: {profile.name}")
     data = save_reproducibly(doc)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        refuse_untrusted(f"{src.kind}.docx", {name: zf.read(name) for name in zf.namelist()})
     check_jinja(data, src.kind)
     return data
 

@@ -23,11 +23,17 @@ For each kind (``schemas/KIND.yaml``) and each of its templates (the default
   :data:`RANGE_LIMIT` items, and ``include``/``import``/``extends`` (a letter
   template is one self-contained file).  ``**`` is a warning (huge numbers).
   The sandbox would refuse most of these at render time; the check catches
-  them before a batch starts;
+  them before a batch starts.  Also errors: ``*`` by a constant above
+  :data:`REPEAT_LIMIT` or by a power (``{{ 'a'*10**9 }}``, ``{{ name*10**8 }}``),
+  ``**`` with an exponent above the renderer's limit, and ``range`` loops
+  nested so deep that they run more than :data:`NESTED_LIMIT` times;
+* ``template-untrusted`` (error) – a macro-enabled template, or one that links
+  an image, object, style sheet or attached template outside itself;
 * ``template-orphan`` (warning) – a template without a schema.
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Iterator
@@ -39,7 +45,9 @@ from ..config import Config
 from ..errors import LettergenError, TemplateError
 from ..housestyle import DEFAULT_PROFILE, PROFILES
 from ..letters import RENDER_NAMES, prepare
-from ..rendering import load_template, make_environment, template_references, template_sources
+from ..rendering import LIMITS, load_template, make_environment, template_references, template_sources
+from ..rendering.sources import read_entries
+from ..packagetrust import untrusted_reasons
 from ..schemas import KindSchema, kind_names, load_kind
 from .findings import Finding
 
@@ -47,6 +55,8 @@ from .findings import Finding
 CONTEXT_NAMES = frozenset(RENDER_NAMES) | {"loop"}
 UNSAFE_NAMES = frozenset({"self", "cycler", "joiner", "namespace", "lipsum", "range", "dict"})
 RANGE_LIMIT = 1000
+REPEAT_LIMIT = LIMITS.repeat
+NESTED_LIMIT = 10_000
 _TAG = re.compile(r"<[^>]+>")
 _env = make_environment()
 
@@ -87,6 +97,10 @@ def check_kind(config: Config, schema: KindSchema) -> list[Finding]:
         where = _shown(config, path)
         if not path.is_file():
             findings.append(Finding("template-missing", f"信函类型「{schema.name}」没有模板文件", None, where))
+            continue
+        untrusted = _untrusted(path)
+        if untrusted:
+            findings += [Finding("template-untrusted", reason, None, where) for reason in untrusted]
             continue
         try:
             load_template(path)
@@ -209,7 +223,15 @@ def check_sandbox(path: Path, where: str) -> list[Finding]:
     return out
 
 
+def _untrusted(path: Path) -> list[str]:
+    try:
+        return untrusted_reasons(path.name, read_entries(path)[1])
+    except TemplateError:
+        return []  # not a zip, or a zip bomb: reported by template-syntax through load_template
+
+
 def _unsafe(ast: nodes.Node) -> Iterator[tuple[nodes.Node, str, str, str]]:
+    yield from _expensive(ast)
     ranges_ok: set[int] = set()
     for node in ast.find_all(nodes.Call):
         if isinstance(node.node, nodes.Name) and node.node.name == "range":
@@ -226,10 +248,73 @@ def _unsafe(ast: nodes.Node) -> Iterator[tuple[nodes.Node, str, str, str]]:
                 and id(node) not in ranges_ok:
             detail = f"（常量范围且不超过 {RANGE_LIMIT} 项时允许）" if node.name == "range" else ""
             yield node, "sandbox-name", f"使用了模板不应使用的全局名称 {node.name}{detail}", "error"
-        elif isinstance(node, nodes.Pow):
+        elif isinstance(node, nodes.Pow) and not _huge(node):
             yield node, "sandbox-expensive", "使用了乘方运算 **，可能产生极大的数而耗尽资源", "warning"
         elif isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
             yield node, "sandbox-include", "信函模板应自成一体，不得 include、import 或 extends 其他模板", "error"
+
+
+def _constant(node: nodes.Node) -> float | None:
+    """The value of a constant integer expression (inf when it is astronomically large), else None."""
+    if isinstance(node, nodes.Const) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, nodes.Pow):
+        base, exponent = _constant(node.left), _constant(node.right)
+        if base is None or exponent is None:
+            return None
+        if exponent > LIMITS.exponent or (abs(base) > 1 and exponent * math.log10(abs(base)) > 15):
+            return math.inf
+        return base ** exponent
+    if isinstance(node, nodes.Mul):
+        left, right = _constant(node.left), _constant(node.right)
+        return None if left is None or right is None else left * right
+    return None
+
+
+def _huge(node: nodes.Node) -> bool:
+    value = _constant(node)
+    return value is not None and (value == math.inf or abs(value) > REPEAT_LIMIT)
+
+
+def _expensive(ast: nodes.Node) -> Iterator[tuple[nodes.Node, str, str, str]]:
+    """``*`` by a huge constant or by a power, ``**`` beyond the limit, nested range loops."""
+    for node in ast.find_all(nodes.Mul):
+        for factor in (node.left, node.right):
+            if _huge(factor) or (isinstance(factor, nodes.Pow) and _constant(factor) is None):
+                yield node, "sandbox-expensive", f"重复或乘法运算的倍数过大（超过 {REPEAT_LIMIT}），会耗尽内存", "error"
+                break
+    for node in ast.find_all(nodes.Pow):
+        exponent = _constant(node.right)
+        if exponent is not None and exponent > LIMITS.exponent:
+            yield node, "sandbox-expensive", f"乘方运算 ** 的指数过大（上限 {LIMITS.exponent}）", "error"
+    yield from _nested_ranges(ast, 1)
+
+
+def _nested_ranges(node: nodes.Node, outer: float) -> Iterator[tuple[nodes.Node, str, str, str]]:
+    children: list[nodes.Node] = list(node.iter_child_nodes())
+    if isinstance(node, nodes.For):
+        size = _range_size(node.iter)
+        total = outer * (size if size is not None else 1)
+        if size is not None and outer > 1 and total > NESTED_LIMIT:
+            yield node, "sandbox-expensive", f"嵌套的 range 循环共执行约 {total:.0f} 次（上限 {NESTED_LIMIT}），会长时间占用资源", "error"
+            return
+        children, outer = node.body + node.else_, total
+    for child in children:
+        yield from _nested_ranges(child, outer)
+
+
+def _range_size(node: nodes.Node) -> float | None:
+    if not (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range"):
+        return None
+    values = [_constant(a) for a in node.args]
+    if not values or None in values or len(values) > 3:
+        return math.inf  # unknown bounds: as large as the renderer allows
+    if math.inf in values:
+        return math.inf
+    try:
+        return len(range(*(int(v) for v in values)))
+    except (ValueError, OverflowError):
+        return math.inf  # a zero step, or bounds beyond any machine size
 
 
 def _small_range(call: nodes.Call) -> bool:
