@@ -47,17 +47,18 @@ class InvalidInput(LettergenError):
     """The input data does not satisfy the kind's schema.
 
     ``problems`` lists every problem at once, each naming the field (path and
-    Chinese label), the value and what is wrong.
+    Chinese label), the value and what is wrong.  ``keys``: the input was
+    YAML / JSON, so the message names each field's key path beside its label.
     """
 
     exit_code = 2
 
-    def __init__(self, problems: list[Problem], source: str | None = None):
+    def __init__(self, problems: list[Problem], source: str | None = None, *, keys: bool = False):
         self.problems = list(problems)
         self.source = source
         head = f"{source}：" if source else ""
         lines = [f"{head}输入数据有 {len(self.problems)} 处问题："]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p.describe(keys=keys)}" for p in self.problems]
         super().__init__("\n".join(lines))
 
 

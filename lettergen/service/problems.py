@@ -72,7 +72,7 @@ def jsonable(value: Any) -> Any:
 def problem_item(p: Problem) -> dict[str, Any]:
     """One data problem as the CLI names it: key path, Chinese label, message, value (and row/column)."""
     item = {"path": p.path, "label": p.label, "message": p.message, "value": jsonable(p.value),
-            "severity": p.severity, "text": str(p)}
+            "severity": p.severity, "text": p.describe(keys=True)}
     if p.row is not None:
         item.update(row=p.row, column=p.column)
     return item
@@ -98,7 +98,9 @@ def status_of(exc: errors.LettergenError) -> tuple[int, str]:
 def _lettergen_error(request: Request, exc: errors.LettergenError) -> JSONResponse:
     status, title = status_of(exc)
     extra: dict[str, Any] = {}
-    if isinstance(exc, errors.InvalidInput):
+    detail = exc.message
+    if isinstance(exc, errors.InvalidInput):  # sent as JSON by a program: name the keys too
+        detail = errors.InvalidInput(exc.problems, exc.source, keys=True).message
         extra["problems"] = [problem_item(p) for p in exc.problems]
     if isinstance(exc, errors.CheckFailed):
         extra["problems"] = [{"message": str(f)} for f in exc.findings]
@@ -107,7 +109,7 @@ def _lettergen_error(request: Request, exc: errors.LettergenError) -> JSONRespon
     headers = {"Retry-After": "1"} if isinstance(exc, errors.IdempotencyConflict) and exc.in_progress else None
     if status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc)
-    return problem_response(status, exc.message, request=request, title=title, headers=headers, **extra)
+    return problem_response(status, detail, request=request, title=title, headers=headers, **extra)
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterable
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -66,34 +65,31 @@ def submit(request: Request, kind: str = Form(..., examples=["payment_reminder"]
     return job_out(job)
 
 
-@router.get("/{job_id}", response_model=JobOut, summary="Progress and results (or SSE with Accept: text/event-stream)",
-            responses={200: {"content": {"text/event-stream": {}}}, **problem_openapi(404)})
-def get(job_id: str, request: Request, reg=Depends(register), _=Depends(require("read"))):  # noqa: ANN201
-    job = jobs.job(job_id, register=reg)
-    if "text/event-stream" in request.headers.get("accept", ""):
-        return EventSourceResponse(_events(job_id, reg))
+def existing_job(job_id: str, reg=Depends(register)) -> JobState:
+    """The job (404 before any response starts when there is none)."""
+    return jobs.job(job_id, register=reg)
+
+
+@router.get("/{job_id}", response_model=JobOut, summary="Progress and results", responses=problem_openapi(404))
+def get(job: JobState = Depends(existing_job), _=Depends(require("read"))) -> JobOut:
     return job_out(job)
 
 
-@router.get("/{job_id}/events", response_class=EventSourceResponse, summary="Progress as Server-Sent Events",
-            responses=problem_openapi(404))
-def events(job_id: str, reg=Depends(register), _=Depends(require("read"))) -> EventSourceResponse:
-    jobs.job(job_id, register=reg)  # 404 before the stream starts
-    return EventSourceResponse(_events(job_id, reg))
-
-
-async def _events(job_id: str, reg) -> AsyncIterator[ServerSentEvent]:
+@router.get("/{job_id}/events", response_class=EventSourceResponse,
+            summary="Progress as Server-Sent Events: `progress` events, then one `done`", responses=problem_openapi(404))
+async def events(job: JobState = Depends(existing_job), reg=Depends(register),
+                 _=Depends(require("read"))) -> AsyncIterable[ServerSentEvent]:
     last = None
     while True:
-        job = await run_in_threadpool(jobs.job, job_id, register=reg)
         state = (job.status, job.done, job.total)
         if state != last:
-            body = job_out(job).model_dump(mode="json")
-            yield ServerSentEvent(event="done" if job.finished else "progress", data=json.dumps(body, ensure_ascii=False))
+            yield ServerSentEvent(event="done" if job.finished else "progress", id=f"{job.done}-{job.status}",
+                                  data=job_out(job).model_dump(mode="json"))
             last = state
         if job.finished:
             return
         await asyncio.sleep(POLL)
+        job = await run_in_threadpool(jobs.job, job.id, register=reg)
 
 
 @router.get("/{job_id}/files/{name}", response_class=FileResponse,
