@@ -96,11 +96,23 @@ def create_app(config: Config | None = None) -> FastAPI:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = problems.PROBLEM_SCHEMA
+            _sse_as_openapi_31(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi
     return app
+
+
+def _sse_as_openapi_31(schema: dict) -> None:
+    """FastAPI describes event streams with OpenAPI 3.2's ``itemSchema``; 3.1 only knows ``schema``."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                stream = response.get("content", {}).get("text/event-stream")
+                if stream and "itemSchema" in stream:
+                    stream.pop("itemSchema")
+                    stream["schema"] = {"type": "string", "description": "Server-Sent Events (event: progress | done; data: the job as JSON)"}
 
 
 def app_from_env() -> FastAPI:
