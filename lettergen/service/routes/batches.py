@@ -71,14 +71,14 @@ def existing_job(job_id: str, reg=Depends(register)) -> JobState:
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="Progress and results", responses=problem_openapi(404))
-def get(job: JobState = Depends(existing_job), _=Depends(require("read"))) -> JobOut:
+def get(_=Depends(require("read")), job: JobState = Depends(existing_job)) -> JobOut:
     return job_out(job)
 
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse,
             summary="Progress as Server-Sent Events: `progress` events, then one `done`", responses=problem_openapi(404))
-async def events(job: JobState = Depends(existing_job), reg=Depends(register),
-                 _=Depends(require("read"))) -> AsyncIterable[ServerSentEvent]:
+async def events(_=Depends(require("read")), job: JobState = Depends(existing_job),
+                 reg=Depends(register)) -> AsyncIterable[ServerSentEvent]:
     last = None
     while True:
         state = (job.status, job.done, job.total)
@@ -95,8 +95,8 @@ async def events(job: JobState = Depends(existing_job), reg=Depends(register),
 @router.get("/{job_id}/files/{name}", response_class=FileResponse,
             summary="A result: manifest.csv, manifest.json, errors.csv, letters.zip, combined.docx, combined.pdf",
             responses=problem_openapi(404))
-def result_file(job_id: str, name: str, reg=Depends(register), _=Depends(require("read"))) -> FileResponse:
-    path = jobs.result_file(jobs.job(job_id, register=reg), name)
+def result_file(name: str, _=Depends(require("read")), job: JobState = Depends(existing_job)) -> FileResponse:
+    path = jobs.result_file(job, name)
     if path is None:
-        raise ServiceProblem(404, f"批量任务 {job_id} 没有结果文件「{name}」（任务未完成，或未要求此文件）")
+        raise ServiceProblem(404, f"批量任务 {job.id} 没有结果文件「{name}」（任务未完成，或未要求此文件）")
     return FileResponse(path, filename=name)
