@@ -3,7 +3,7 @@
 Each worker process opens the register once (lazily, after uvicorn has
 started it) and starts its batch-job runner in the lifespan.  Everything
 else is wiring: routers, the docs served from the package, the problem+json
-handlers, the access log and the body-size limit (413).
+handlers, the access log and the body-size limit (413, problem+json).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from ..issuing import open_register
 from ..register import Register
 from . import docs, problems
 from .auth import bearer_key
-from .limits import AccessLog, RateLimiter, setup_access_log
+from .limits import AccessLog, BodyLimit, RateLimiter, setup_access_log
 from .routes import ROUTERS
 from .runner import make_runner
 
@@ -78,7 +78,7 @@ def create_app(config: Config | None = None) -> FastAPI:
             holder.close()
 
     app = FastAPI(title="lettergen", version=_version(), description=DESCRIPTION, docs_url=None, redoc_url=None,
-                  lifespan=lifespan, max_body_size=int(float(cfg.service("max_upload_mb")) * 1024 * 1024))
+                  lifespan=lifespan)
     app.state.config = cfg
     app.state.register = holder
     app.state.runner = runner
@@ -89,6 +89,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     docs.install(app)
+    app.add_middleware(BodyLimit, max_bytes=int(float(cfg.service("max_upload_mb")) * 1024 * 1024))
     app.add_middleware(AccessLog)
     setup_access_log()
 
