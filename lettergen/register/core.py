@@ -266,6 +266,11 @@ class Register:
         Every other stale reservation is voided with :data:`STALE_REASON`.
         """
         recovered = []
+        with self._tx(write=False) as conn:  # usually nothing to do: no write lock, no commit to disk
+            holders = conn.execute(sa.select(entries.c.pid, entries.c.host, entries.c.proc_start)
+                                   .where(entries.c.status == RESERVED)).mappings().all()
+        if not any(_holder_alive(h) is False for h in holders):
+            return recovered
         with self._tx() as conn:
             rows = conn.execute(sa.select(entries).where(entries.c.status == RESERVED)
                                 .order_by(entries.c.id).with_for_update()).mappings().all()
