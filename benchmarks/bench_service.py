@@ -16,7 +16,6 @@ is shared, so absolute figures are noisy; compare the ratios.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import threading

@@ -155,6 +155,8 @@ def test_errors_are_problem_json_without_tracebacks(live):
         (client.post("/letters", json={"data": {}}), 422),
         (issue(client, data={"recipient": {"name": "x"}}), 422),
         (client.post("/letters/x/void", json={}), 422),
+        (client.get("/letters", params={"status": "bogus"}), 422),
+        (client.get("/letters", params={"limit": 0}), 422),
         (client.get("/no/such/route"), 404),
         (client.delete("/kinds"), 405),
     ]

@@ -8,7 +8,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import httpx
 import openpyxl
 import pytest
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import FileResponse, Response
@@ -44,7 +45,7 @@ def issue(body: IssueRequest, response: Response, cfg=Depends(config), reg=Depen
 @router.get("", response_model=LetterPage, summary="Find letters (the filters of `register list`), paginated")
 def find(kind: str | None = None, year: int | None = None,
          customer: str | None = Query(None, description="Part of the customer's name"),
-         status: str | None = Query(None, description="reserved | issued | void | superseded"),
+         status: Literal["reserved", "issued", "void", "superseded"] | None = None,
          date_from: date | None = Query(None, alias="from"), date_to: date | None = Query(None, alias="to"),
          batch: str | None = None, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=MAX_PAGE),
          cfg=Depends(config), reg=Depends(register), _=Depends(require("read"))) -> LetterPage:
