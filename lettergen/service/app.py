@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 
 from ..config import Config, load_config
 from ..issuing import open_register
+from ..issuing_group import GroupIssuer
 from ..register import Register
 from . import docs, problems
 from .auth import bearer_key
@@ -82,6 +83,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     app.state.config = cfg
     app.state.register = holder
     app.state.runner = runner
+    app.state.issuer = GroupIssuer(cfg, holder)  # concurrent POST /letters share the register's commits
     app.state.principal_resolvers = [bearer_key]
     app.state.key_limiter = RateLimiter(cfg.service("rate_limit"), "每个 API 密钥")
     app.state.verify_limiter = RateLimiter(cfg.service("verify_rate_limit"), "核验页面每个地址")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from ... import api
@@ -28,12 +28,13 @@ def _scoped_key(principal: Principal, key: str | None) -> str | None:
 
 @router.post("", status_code=201, response_model=LetterOut, summary="Issue a letter (numbered and registered)",
              dependencies=[Depends(json_body)], responses=problem_openapi(404, 409, 415, 422, 503))
-def issue(body: IssueRequest, response: Response, cfg=Depends(config), reg=Depends(register),
+def issue(body: IssueRequest, request: Request, response: Response, cfg=Depends(config), reg=Depends(register),
           idempotency_key: str | None = Header(None, alias="Idempotency-Key",
                                                description="Retries with the same key and body return the same letter"),
           principal: Principal = Depends(require("issue"))) -> LetterOut:
     issued = api.issue_letter(body.kind, body.data, config=cfg, register=reg, pdf=body.pdf, strict=body.strict,
-                              actor=principal.actor, idempotency_key=_scoped_key(principal, idempotency_key))
+                              actor=principal.actor, idempotency_key=_scoped_key(principal, idempotency_key),
+                              issuer=request.app.state.issuer)
     out = letter_out(issued.entry, cfg, replayed=issued.replayed,
                      warnings=[] if issued.replayed else [*issued.prepared.warnings, *issued.findings])
     response.headers["Location"] = out.links["self"]
