@@ -223,3 +223,22 @@ def test_an_oversized_body_without_content_length_is_cut_off_too(live):
     response = client.post("/batches", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=x"})
     assert response.status_code == 413 and response.headers["content-type"] == "application/problem+json"
     assert register_entries(settings)[0] == before
+
+
+@pytest.mark.libreoffice
+def test_batch_with_pdfs_gives_a_combined_pdf_in_register_order(live):
+    _server, client, settings = live
+    response = upload(client, rows_csv(3, start=701), pdf=True, combine_pdf=True)
+    assert response.status_code == 202
+    job = wait_done(client, response.json()["id"], timeout=300)
+    assert job["status"] == "done" and job["result"]["pdf_failures"] == []
+    combined = client.get(job["links"]["combined.pdf"])
+    assert combined.status_code == 200 and combined.content.startswith(b"%PDF")
+    import pdfplumber
+    with pdfplumber.open(io.BytesIO(combined.content)) as document:
+        text = "".join("".join((page.extract_text() or "").split()) for page in document.pages)
+    numbers = [l["number"] for l in job["result"]["letters"]]
+    where = [text.find(n) for n in numbers]
+    assert -1 not in where and where == sorted(where), (where, text[:200])
+    package = zipfile.ZipFile(io.BytesIO(client.get(job["links"]["letters.zip"]).content))
+    assert sum(n.endswith(".pdf") for n in package.namelist()) == 3
