@@ -78,6 +78,10 @@ def test_upload_gives_202_then_progress_events_and_results(live):
                 break
     assert events[-1] == "done" and set(events[:-1]) <= {"progress"}
     assert final["status"] == "done" and final["result"]["issued"] == 3 and final["done"] == final["total"] == 3
+    with client.stream("GET", job["links"]["self"], headers={"Accept": "text/event-stream"}) as stream:
+        lines = list(stream.iter_lines())  # the job is finished: one "done" event, then the stream ends
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert lines[0] == "event: done" and json.loads(lines[1][6:])["status"] == "done"
     numbers = [l["number"] for l in final["result"]["letters"]]
     manifest = client.get(final["links"]["manifest.csv"])
     assert manifest.status_code == 200
