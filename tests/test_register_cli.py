@@ -1,10 +1,9 @@
 """``lettergen register list/show/void/export/verify`` through click's CliRunner."""
 from __future__ import annotations
 
-import re
-
 import csv
 import hashlib
+import re
 from datetime import date
 
 import pytest
