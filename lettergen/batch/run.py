@@ -97,13 +97,15 @@ def run_batch(
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
     register: Register | None = None,
+    actor: str | None = None,
 ) -> BatchResult:
     """Validate every row of ``source``, then issue its letters into ``out_dir``.
 
     With invalid rows and not ``skip_invalid``, :class:`InvalidInput` is raised
     before anything is numbered or written.  ``strict`` also refuses letters
     with wording or time-limit warnings, at validation time.  ``progress(done,
-    total)`` is called as letters are issued.
+    total)`` is called as letters are issued.  ``actor`` (``key:NAME``) is
+    recorded as who issued the letters.
     """
     out_dir = Path(out_dir).resolve()
     kind_schema = load_kind(config.schemas_dir, kind)
@@ -149,7 +151,7 @@ def run_batch(
                 return result
             check_output_folder(out_dir, len(pending), len(trial))
             used = NameSet(p.name for p in out_dir.iterdir())
-            _issue(kind_schema, pending, result, config, register, template, out_dir, used, mapper, progress)
+            _issue(kind_schema, pending, result, config, register, template, out_dir, used, mapper, progress, actor)
         finally:
             if own_register:
                 register.close()
@@ -237,7 +239,7 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
             part.unlink(missing_ok=True)
 
 
-def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress) -> None:
+def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress, actor) -> None:
     """Number, render and register ``pending`` a chunk at a time, one chunk ahead.
 
     While the workers render chunk k+1, this process reserves the numbers of
@@ -249,7 +251,7 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
     register_id = register.register_id
     in_flight = None
     for chunk, prepared in _prepared_chunks(kind, pending):
-        specs = [reserve_spec(config, p, template.name, template.sha256, data=data,
+        specs = [reserve_spec(config, p, template.name, template.sha256, data=data, actor=actor,
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, (p, data) in zip(chunk, prepared)]
         entries, taken = register.claim_many(specs)  # rows another run claimed meanwhile are kept, not issued twice
         for i, entry in taken.items():

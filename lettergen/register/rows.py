@@ -1,21 +1,23 @@
-"""Checking reservation requests and building their rows (no database access).
+"""Checking reservation requests, building their rows and query filters (no database access).
 
 Everything that can be done before the register's lock is taken happens
 here, so the locked part of a reservation is short even for 10,000 letters.
 """
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
 from ..errors import RegisterError
-from .entry import RESERVED, STATUS_LABELS, dump_data
+from .entry import RESERVED, STATUS_LABELS, STATUSES, dump_data
+from .schema import entries
 from .process import ProcessId
 
 REQUIRED = ("kind", "sequence_key", "year", "make_number", "letter_date", "customer", "subject",
             "data", "template_name", "template_hash", "issued_by")
-OPTIONAL = ("batch_id", "source_key", "supersedes")
+OPTIONAL = ("batch_id", "source_key", "supersedes", "actor", "idempotency_key")
 
 
 def check_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +55,17 @@ def base_row(spec: dict[str, Any], proc: ProcessId, now: datetime) -> dict[str, 
         "status_at": now, "supersedes": spec.get("supersedes"), "superseded_by": None,
         "issued_by": str(spec["issued_by"]), "created_at": now,
         "pid": proc.pid, "host": proc.host, "proc_start": proc.start,
+        "verify_code": new_verify_code(), "actor": spec.get("actor"), "status_actor": None,
+        "idempotency_key": spec.get("idempotency_key"),
     }
+
+
+VERIFY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off paper
+
+
+def new_verify_code(length: int = 10) -> str:
+    """A random verification code (50 bits), stored with the entry: reissues print the same one."""
+    return "".join(secrets.choice(VERIFY_ALPHABET) for _ in range(length))
 
 
 def set_number(row: dict[str, Any], seq: int, make_number) -> None:
@@ -83,3 +95,20 @@ def check_unique(rows: list[dict[str, Any]]) -> None:
     repeated = sorted(n for n, times in Counter(r["number"] for r in rows).items() if times > 1)
     if repeated:
         raise RegisterError(f"文号重复：{'、'.join(repeated[:5])}（请检查文号格式是否含序号 {{seq}}）")
+
+
+def filter_conditions(kind, year, customer, status, date_from, date_to, batch_id) -> list:
+    """The WHERE conditions of :meth:`Register.list` (``register list``'s filters)."""
+    if status is not None and status not in STATUSES:
+        raise RegisterError(f"未知的登记状态「{status}」；可用：{'、'.join(STATUSES)}")
+    c = entries.c
+    wanted = [(kind, c.kind == kind), (year is not None, c.year == year), (status, c.status == status),
+              (batch_id, c.batch_id == batch_id)]
+    conditions = [condition for given, condition in wanted if given]
+    if customer:
+        conditions.append(c.customer.contains(customer, autoescape=True))
+    if date_from is not None:
+        conditions.append(c.letter_date >= as_date(date_from))
+    if date_to is not None:
+        conditions.append(c.letter_date <= as_date(date_to))
+    return conditions
