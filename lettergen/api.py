@@ -218,6 +218,7 @@ def reissue(number: str, *, output: str | Path | None = None, config: Config | N
     with _opened(cfg, register) as reg:
         entry = reg.get(number)
         register_id = reg.register_id
+    _require_regenerable(entry)
     target = Path(output) if output else Path(entry.output_path or f"{number}.docx")
     if target.exists():
         raise OutputExists(str(target))
@@ -226,9 +227,13 @@ def reissue(number: str, *, output: str | Path | None = None, config: Config | N
     return target
 
 
-def _regenerated(entry: Entry, cfg: Config, register_id: str | None) -> bytes:
+def _require_regenerable(entry: Entry) -> None:
     if entry.status not in ("issued", "superseded"):
         raise RegisterError(f"文号 {entry.number} 的状态为「{entry.status_label}」，没有可重新生成的信函")
+
+
+def _regenerated(entry: Entry, cfg: Config, register_id: str | None) -> bytes:
+    _require_regenerable(entry)
     docx = regenerate(entry, cfg, register_id)
     digest = hashlib.sha256(docx).hexdigest()
     if digest != entry.file_hash and register_id:  # a letter issued before letters carried their register's identity

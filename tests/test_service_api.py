@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from docx import Document
 
+from lettergen import api
 from lettergen.api import DRAFT_NUMBER
+from lettergen.config import load_config
 from tests.service_fixtures import Server, create_token, sample_json, write_settings  # noqa: F401
 
 PROBLEM = "application/problem+json"
@@ -124,7 +127,7 @@ def test_list_is_paginated_in_register_order(live):
 
 
 def test_void_correct_reissue_record_the_key(live):
-    _server, client, _ = live
+    _server, client, settings = live
     first = issue(client).json()
     second = issue(client).json()
     voided = client.post(f"{first['links']['self']}/void", json={"reason": "客户已付款"})
@@ -142,6 +145,9 @@ def test_void_correct_reissue_record_the_key(live):
     assert old["status"] == "superseded" and old["superseded_by"] == new["number"] and old["status_actor"] == "key:crm"
     assert second["number"] in text_of(client.get(new["links"]["docx"]).content)  # the correction says what it corrects
     before = client.get(new["links"]["docx"]).content
+    refused = client.post(f"{new['links']['self']}/reissue")  # the letter's file is still there: never overwritten
+    assert refused.status_code == 409 and "文件已存在" in refused.json()["title"]
+    Path(api.letter(new["number"], config=load_config(settings)).output_path).unlink()  # the file is lost
     assert client.post(f"{new['links']['self']}/reissue").status_code == 200
     assert client.get(new["links"]["docx"]).content == before
 

@@ -160,7 +160,7 @@ def _error_value_rows() -> list[list]:
     ("picture.png", lambda: b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image/png", 415, "只接受 CSV"),
     ("letters.csv", lambda: rows_csv(1), "application/pdf", 415, "只接受 CSV"),
     ("garbage.csv", lambda: HEADER[0].encode("utf-8") + b",\xff\xfe\x80\x81\xfe\xff\n", "text/csv", 422, "无法识别文件编码"),
-    ("formula.xlsx", lambda: _xlsx(_formula_rows()), XLSX, 422, "金额"),
+    ("formula.xlsx", lambda: _xlsx(_formula_rows()), XLSX, 422, "是公式，但文件中没有保存计算结果"),
     ("errors.xlsx", lambda: _xlsx(_error_value_rows()), XLSX, 422, "#DIV/0!"),
 ])
 def test_hostile_uploads_get_a_clear_4xx_and_issue_nothing(live, name, content, media, status, detail):

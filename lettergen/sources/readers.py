@@ -233,29 +233,10 @@ def _sniff_delimiter(text: str) -> str:
 
 # --- Excel -----------------------------------------------------------------
 
-MAX_UNPACKED = 256 * 1024 * 1024  # bytes an .xlsx may unpack to
-MAX_RATIO = 200  # compression ratio of any part; real sheets stay far below
-
-
-def _refuse_zip_bomb(path: Path) -> None:
-    """Refuse a package that would unpack to far more than it weighs (a "zip bomb")."""
-    try:
-        with zipfile.ZipFile(path) as package:
-            infos = package.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputFileError(str(path), f"不是有效的 Excel .xlsx 文件（{exc}）") from None
-    total = sum(i.file_size for i in infos)
-    ratio = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
-    if total > MAX_UNPACKED or ratio > MAX_RATIO:
-        raise InputFileError(str(path), f"文件解压后过大（{total // (1024 * 1024)} MB，压缩比 {ratio:.0f}），"
-                                        "疑似压缩炸弹，未读取；" + _SAVE_AS_HINT)
-
-
 def _xlsx_rows(path: Path, sheet: str | None):
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    _refuse_zip_bomb(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
