@@ -265,3 +265,18 @@ def test_an_office_suite_sees_the_register_identity_as_document_properties(ws, s
     found = dict(re.findall(r'<meta:user-defined meta:name="lettergen\.(\w+)"[^>]*>([^<]*)<', meta))
     assert found["register_id"] == register_id and found["number"] == issued.entry.number
     assert (found["kind"], found["seq"], found["sequence_key"]) == ("payment_reminder", "1", "禾丰催函〔2026〕{seq}号")
+
+
+def test_an_old_backup_put_back_refuses_to_number_again(ws):
+    first = write_csv(ws.folder / "first.csv", [invoice_row(i) for i in (1, 2)])
+    assert ws.batch("payment_reminder", first, "-j", "1").code == 0
+    backup = ws.folder / "backup.sqlite"
+    assert ws.lettergen("register", "backup", backup).code == 0
+    later = write_csv(ws.folder / "later.csv", [invoice_row(i) for i in (3, 4)])
+    assert ws.batch("payment_reminder", later, "-j", "1").code == 0  # numbers 3 and 4
+    shutil.copy(backup, ws.url.removeprefix("sqlite:///"))  # the register is put back to before them
+    more = write_csv(ws.folder / "more.csv", [invoice_row(5)])
+    run = ws.batch("payment_reminder", more, "-j", "1")
+    assert run.code == 5 and "比已签发的信函旧" in run.err and "register rebuild" in run.err
+    assert "超出了该序列在登记簿中的最后一号（2）" in run.err
+    assert [e.seq for e in ws.entries()] == [1, 2]  # nothing numbered
