@@ -51,8 +51,10 @@ def check_register(register: Register, config: Config, folders: Iterable[str | P
         raise RegisterError(
             f"设置中记录的登记簿编号为 {expected}（[register] id），但登记簿 {where} 的编号是 {here}："
             "这不是签发过往信函的那个登记簿，继续编号会重复使用已签发的文号（未占用文号）。\n"
-            + restore_advice(folders[0] if folders else config.output_dir))
+            + restore_advice(Path(config.output_dir).resolve()))
     top = Path(config.output_dir).resolve()
+    # a folder inside another one that is searched at any depth is searched once
+    folders = [f for f in folders if not any(g != f and g in f.parents and _inside(g, top) for g in folders)]
     if not register.is_empty():
         _check_newest_letters(register, folders, top)
         return
