@@ -280,3 +280,16 @@ def test_an_old_backup_put_back_refuses_to_number_again(ws):
     assert run.code == 5 and "比已签发的信函旧" in run.err and "register rebuild" in run.err
     assert "超出了该序列在登记簿中的最后一号（2）" in run.err
     assert [e.seq for e in ws.entries()] == [1, 2]  # nothing numbered
+
+
+def test_verify_advises_a_command_and_register_recover_settles_a_dead_reservation(ws):
+    Register(ws.url).close()
+    code = ("import sys; from lettergen.register import Register; from tests.register_fixtures import letter_spec;"
+            "Register(sys.argv[1]).reserve(**letter_spec())")  # the process exits holding a reservation
+    subprocess.run([sys.executable, "-c", code, ws.url], check=True, cwd=ROOT, timeout=60)
+    run = ws.lettergen("register", "verify")
+    assert run.code == 1 and "请运行 lettergen register recover" in run.out and "recover_stale" not in run.out
+    recovered = ws.lettergen("register", "recover")
+    assert recovered.code == 0 and "华贸催函〔2026〕1号：已作废（签发中断（进程已退出））" in recovered.out
+    assert "已处理中断的预留文号 1 个" in recovered.out
+    assert ws.lettergen("register", "verify").code == 0
