@@ -216,10 +216,11 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
             result.results.append(LetterResult(chunk[i], "kept", entry.number, entry.output_path or "", why, entry.seq))
         seqs = {e.number: e.seq for e in entries}
         jobs_ = []
-        for i, p, entry in zip([i for i in range(len(chunk)) if i not in taken], [p for i, p in enumerate(prepared) if i not in taken], entries):
+        fresh = [(i, p) for i, p in enumerate(prepared) if i not in taken]
+        for (i, p), entry in zip(fresh, entries):
             name = output_name(config, p, entry.number, entry.seq, used)
             jobs_.append(Job(i, entry.number, str(out_dir / name), p.context, letter_identity(entry, register_id)))
-        del prepared, specs
+        del prepared, specs, fresh
         register.plan_outputs([(j.number, j.path) for j in jobs_])
         _settle(mapper(run_job, jobs_), chunk, result, register, seqs)
         done += len(chunk)
