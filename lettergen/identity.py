@@ -12,11 +12,12 @@
 """
 from __future__ import annotations
 
+import heapq
 from pathlib import Path
 from typing import Iterable
 
 from .config import Config
-from .docprops import letter_files
+from .docprops import docx_entries, letter_files, read_identity
 from .errors import RegisterError
 from .files import sha256_file
 from .register import Entry, Register
@@ -50,16 +51,55 @@ def check_register(register: Register, config: Config, folders: Iterable[str | P
         raise RegisterError(
             f"设置中记录的登记簿编号为 {expected}（[register] id），但登记簿 {where} 的编号是 {here}："
             "这不是签发过往信函的那个登记簿，继续编号会重复使用已签发的文号（未占用文号）。\n"
-            + restore_advice(folders[0] if folders else config.output_dir))
-    if not register.is_empty():
-        return
+            + restore_advice(Path(config.output_dir).resolve()))
     top = Path(config.output_dir).resolve()
+    # a folder inside another one that is searched at any depth is searched once
+    folders = [f for f in folders if not any(g != f and g in f.parents and _inside(g, top) for g in folders)]
+    if not register.is_empty():
+        _check_newest_letters(register, folders, top)
+        return
     for folder in folders:
-        for path, ident in letter_files(folder):
+        for path, ident in letter_files(folder, _inside(folder, top)):
             raise RegisterError(
                 f"登记簿 {where} 是空的（新建或被清空），但 {folder} 中已有登记簿 {ident['register_id']} "
                 f"签发的信函（如 {path.name}，文号 {ident['number']}）：继续编号会重复使用已签发的文号（未占用文号）。\n"
-                + restore_advice(top if folder == top or top in folder.parents else folder))
+                + restore_advice(top if _inside(folder, top) else folder))
+
+
+def _check_newest_letters(register: Register, folders: list[Path], top: Path, newest: int = 20) -> None:
+    """Refuse when one of the newest letters on disk has a number beyond its sequence's last
+    number in this register: the register is older than the letters (an old backup put back).
+
+    Only when the folders hold more letters than the register has entries (counted without
+    reading any file) are the newest letters opened.
+    """
+    here = register.register_id
+    files = sum(1 for folder in folders for _ in docx_entries(folder, _inside(folder, top), stat=False))
+    if files <= register.high_water():
+        return
+    found = heapq.nlargest(newest, (item for folder in folders for item in docx_entries(folder, _inside(folder, top))))
+    for _mtime, name in found:
+        path = Path(name)
+        ident = read_identity(path)
+        if not ident or ident["register_id"] != here or not ident.get("seq", "").isdigit():
+            continue
+        try:
+            last = register.last_seq(ident["sequence_key"], int(ident["year"]))
+        except (KeyError, ValueError):
+            continue
+        if int(ident["seq"]) > last:
+            folder = next(f for f in folders if f == path.parent or f in path.parents)
+            raise RegisterError(
+                f"登记簿 {safe_url(register.url)} 比已签发的信函旧：{path.name} 的文号 {ident['number']} 超出了该序列"
+                f"在登记簿中的最后一号（{last}），可能放回了较早的备份；继续编号会重复使用已签发的文号（未占用文号）。\n"
+                "请放回最新的备份；或把这个登记簿移开，在新的空登记簿上运行 "
+                f"lettergen register rebuild {top if _inside(folder, top) else folder} 从信函重建")
+
+
+def _inside(folder: Path, top: Path) -> bool:
+    """Whether ``folder`` is lettergen's output folder or below it (searched at any depth; other
+    folders, such as that of ``render -o``, only at their top level)."""
+    return folder == top or top in folder.parents
 
 
 def unknown_letters(register: Register, folders: Iterable[str | Path], shown: int = 20) -> list[str]:

@@ -28,7 +28,7 @@ from .files import sha256_file, write_atomic
 from .identity import check_register, letter_identity
 from .letters import Prepared, prepare, render_context, template_for
 from .numbering import numbering_for
-from .preflight import check_filename_pattern, check_output_folder
+from .preflight import check_config, check_filename_pattern, check_output_folder
 from .register import Entry, Register
 from .sources import safe_filename
 
@@ -144,6 +144,7 @@ def issue(
     template = template_for(config, kind)
     trial = render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
     findings = quality_gate(prepared, trial, config, strict=strict)
+    check_config(config)
     if output is None:
         check_filename_pattern(config.filename_pattern)  # a settings error must not cost a number
     check_output_folder(Path(output).parent if output is not None else config.output_dir, 1, len(trial))

@@ -1,7 +1,7 @@
 """Checks made before any number is reserved: what can be known to fail must fail here.
 
 A number, once reserved, is either issued or voided with a reason; so the
-filename pattern, the output folder (exists or can be made, writable) and
+settings' types, the filename pattern, the output folder (exists or can be made, writable) and
 the free space a batch needs (an estimate from a trial letter) are checked
 first, and a problem costs no number.
 """
@@ -14,7 +14,9 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from .config import Config
 from .errors import ConfigError, OutputFolderError
+from .settings_check import check_settings
 
 FILENAME_FIELDS = ("number", "customer", "kind", "kind_name", "date", "seq")
 _TRIAL = dict(number="禾丰催函〔2026〕1号", customer="客户", kind="payment_reminder", kind_name="催款通知",
@@ -42,6 +44,16 @@ def check_filename_pattern(pattern: str) -> None:
         pattern.format(**_TRIAL)
     except (ValueError, TypeError, IndexError, KeyError) as exc:
         raise ConfigError(f"{where}无法生成文件名（{exc}）；占位符请不要带格式说明或转换（如 :d、!x）") from None
+
+
+def check_config(config: Config) -> None:
+    """The settings' types, for a :class:`Config` built by a program rather than loaded from a
+    file (a loaded file was checked then); once per Config object."""
+    if getattr(config, "_checked", False):
+        return
+    data = {k: v for k, v in config.data.items() if not (k == "organisation" and not v)}  # see letters.with_defaults
+    check_settings(data, config.source or "（程序传入的设置）")
+    config._checked = True
 
 
 def check_output_folder(folder: str | Path, letters: int = 1, letter_bytes: int = 0) -> None:

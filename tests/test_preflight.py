@@ -102,3 +102,23 @@ def test_a_disk_too_small_for_the_batch_is_refused_before_any_number(tmp_path, c
     few = write_csv(tmp_path / "few.csv", [invoice_row(i) for i in range(1, 11)])
     ok = ws.batch("payment_reminder", few, "-j", "1", "--out", folder)  # what fits is issued
     assert ok.code == 0 and len(list(folder.glob("*.docx"))) == 10
+
+
+def test_settings_built_by_a_program_are_type_checked_before_any_number(tmp_path, capsys, sample_data):
+    import copy
+
+    from lettergen import api
+    from lettergen.batch.run import run_batch
+    from lettergen.config import Config
+    from lettergen.errors import ConfigError
+
+    ws = Workspace(tmp_path / "ws", capsys)
+    data = copy.deepcopy(ws.config.data)
+    data["numbering"]["codes"]["payment_reminder"] = ["催"]  # would number 禾丰['催']函〔2026〕1号 for ever
+    config = Config(data, ws.config.base_dir)
+    rows = write_csv(tmp_path / "rows.csv", [invoice_row(1)])
+    with pytest.raises(ConfigError, match=r"\[numbering.codes\] payment_reminder：应为文本"):
+        run_batch("payment_reminder", rows, config, ws.out, jobs=1)
+    with pytest.raises(ConfigError, match="程序传入的设置"):
+        api.issue_letter("payment_reminder", sample_data("payment_reminder"), config=config)
+    _no_number_taken(ws)

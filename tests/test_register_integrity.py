@@ -265,3 +265,31 @@ def test_an_office_suite_sees_the_register_identity_as_document_properties(ws, s
     found = dict(re.findall(r'<meta:user-defined meta:name="lettergen\.(\w+)"[^>]*>([^<]*)<', meta))
     assert found["register_id"] == register_id and found["number"] == issued.entry.number
     assert (found["kind"], found["seq"], found["sequence_key"]) == ("payment_reminder", "1", "禾丰催函〔2026〕{seq}号")
+
+
+def test_an_old_backup_put_back_refuses_to_number_again(ws):
+    first = write_csv(ws.folder / "first.csv", [invoice_row(i) for i in (1, 2)])
+    assert ws.batch("payment_reminder", first, "-j", "1").code == 0
+    backup = ws.folder / "backup.sqlite"
+    assert ws.lettergen("register", "backup", backup).code == 0
+    later = write_csv(ws.folder / "later.csv", [invoice_row(i) for i in (3, 4)])
+    assert ws.batch("payment_reminder", later, "-j", "1").code == 0  # numbers 3 and 4
+    shutil.copy(backup, ws.url.removeprefix("sqlite:///"))  # the register is put back to before them
+    more = write_csv(ws.folder / "more.csv", [invoice_row(5)])
+    run = ws.batch("payment_reminder", more, "-j", "1")
+    assert run.code == 5 and "比已签发的信函旧" in run.err and "register rebuild" in run.err
+    assert "超出了该序列在登记簿中的最后一号（2）" in run.err
+    assert [e.seq for e in ws.entries()] == [1, 2]  # nothing numbered
+
+
+def test_verify_advises_a_command_and_register_recover_settles_a_dead_reservation(ws):
+    Register(ws.url).close()
+    code = ("import sys; from lettergen.register import Register; from tests.register_fixtures import letter_spec;"
+            "Register(sys.argv[1]).reserve(**letter_spec())")  # the process exits holding a reservation
+    subprocess.run([sys.executable, "-c", code, ws.url], check=True, cwd=ROOT, timeout=60)
+    run = ws.lettergen("register", "verify")
+    assert run.code == 1 and "请运行 lettergen register recover" in run.out and "recover_stale" not in run.out
+    recovered = ws.lettergen("register", "recover")
+    assert recovered.code == 0 and "华贸催函〔2026〕1号：已作废（签发中断（进程已退出））" in recovered.out
+    assert "已处理中断的预留文号 1 个" in recovered.out
+    assert ws.lettergen("register", "verify").code == 0

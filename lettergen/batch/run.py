@@ -27,7 +27,7 @@ from ..issuing import PLACEHOLDER_NUMBER, open_register, output_name, recover, r
 from ..letters import Prepared, render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
-from ..preflight import check_filename_pattern, check_output_folder
+from ..preflight import check_config, check_filename_pattern, check_output_folder
 from ..register import ISSUED, RESERVED, SUPERSEDED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
@@ -145,6 +145,7 @@ def run_batch(
             if pending:
                 # a template that cannot render this data must fail before numbers are taken
                 trial = render_context(template, pending[0].prepared(kind_schema)[0].context, PLACEHOLDER_NUMBER)
+            check_config(config)
             check_filename_pattern(config.filename_pattern)  # a settings error must not cost numbers
             if dry_run:
                 result.results += _would_issue(kind_schema, pending, config, register)

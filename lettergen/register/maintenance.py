@@ -52,6 +52,11 @@ class RegisterMaintenance:
             return (conn.execute(sa.select(entries.c.id).limit(1)).first() is None
                     and conn.execute(sa.select(sequences.c.year).limit(1)).first() is None)
 
+    def high_water(self) -> int:
+        """The id of the newest entry (0 if none): at least the number of letters ever issued."""
+        with self._tx(write=False) as conn:
+            return conn.execute(sa.select(sa.func.max(entries.c.id))).scalar() or 0
+
     def backup(self, target: str | Path) -> Path:
         """Copy the register to ``target`` (SQLite online backup); never overwrites."""
         target = Path(target)
