@@ -77,8 +77,9 @@ def test_letter_pdf(kind, project_config, sample_data, tmp_path):
         assert sum(image.convert("L").histogram()[:128]) > 500
 
 
-def test_fangsong_profile_pdf_uses_a_serif_face_not_hei(project_config, sample_data):
-    """The issue's trap: without the shipped substitution a 仿宋 body comes out looking like 黑体."""
+def test_fangsong_profile_pdf_uses_a_fangsong_face(project_config, sample_data):
+    """Without the shipped substitution a 仿宋 body comes out looking like 黑体 (or 宋体):
+    the body is drawn with FandolFang, the 小标宋 title with a Song-style serif."""
     project_config.data["style"]["profile"] = "fangsong"
     issued = api.issue_letter("complaint_response", sample_data("complaint_response"), config=project_config, pdf=True)
     doc = Document(str(issued.path))
@@ -86,8 +87,8 @@ def test_fangsong_profile_pdf_uses_a_serif_face_not_hei(project_config, sample_d
     title = next(p.text for p in doc.paragraphs if p.style.name == "LG Title")
     with pdfplumber.open(issued.path.with_suffix(".pdf")) as document:
         page = document.pages[0]
-        for text in (body, title):  # 仿宋 body and 方正小标宋 title
+        for text, face in ((body, "FandolFang"), (title, "NotoSerifCJK")):
             fonts = {c["fontname"] for c in _line_chars(page, _squash(text)[:10]) if not c["text"].isascii()}
-            assert fonts and all("NotoSerifCJK" in f for f in fonts), fonts
+            assert fonts and all(face in f for f in fonts), fonts
         assert _line_chars(page, _squash(body)[:4])[0]["size"] == pytest.approx(14, abs=0.1)
         assert abs(page.width - 595.3) < 1

@@ -24,7 +24,8 @@ from pathlib import Path
 from ..errors import ConversionError
 from .office import Office, OfficeDied, OfficeHung
 
-INSTALL_HINT = "apt-get install libreoffice-writer-nogui python3-uno fonts-noto-cjk fonts-arphic-ukai"
+INSTALL_HINT = ("apt-get install libreoffice-writer-nogui python3-uno fonts-noto-cjk fonts-arphic-ukai"
+                " texlive-lang-chinese fonts-liberation2")
 
 _SOFFICE_CANDIDATES = [
     "/usr/bin/soffice",
