@@ -24,7 +24,7 @@ from .config import Config, load_config
 from .errors import ConversionError, InputFileError, RegisterError, UnknownKind
 from .files import write_atomic
 from .issuing import Issued, issue, open_register, regenerate
-from .letters import prepare, render_context, template_for, template_path, with_defaults
+from .letters import fit_letter, prepare, render_context, template_for, template_path, with_defaults
 from .models import KindInfo, RenderedLetter
 
 from .schemas import KindSchema, kind_names, load_kind
@@ -105,6 +105,7 @@ def render_letter(kind: str, data: dict[str, Any], *, number: str, config: Confi
     cfg = _config(config)
     prepared = prepare(kind, data, cfg, today=today)
     template = template_for(cfg, kind)
+    fit_letter(template, prepared.context, cfg, number)
     docx = render_context(template, prepared.context, number)
     return RenderedLetter(kind, number, prepared.context, docx, template.name, template.sha256, prepared.warnings)
 

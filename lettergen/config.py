@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "register": {"url": "sqlite:///lettergen-register.sqlite"},
     "output": {"dir": "out", "filename": "{number}_{customer}"},
     "style": {"profile": "song"},
+    "layout": {"fit": "auto"},
     "paths": {
         "templates": str(PROJECT_DIR / "templates" / "letters"),
         "schemas": str(PROJECT_DIR / "schemas"),

@@ -27,7 +27,7 @@ from . import jsondata
 from .config import Config
 from .errors import CheckFailed, ConfigError, OutputExists, RegisterError
 from .files import sha256_file, write_atomic
-from .letters import Prepared, prepare, render_context, template_for
+from .letters import Prepared, fit_letter, prepare, render_context, template_for
 from .numbering import numbering_for
 from .register import Entry, Register
 from .sources import safe_filename
@@ -141,6 +141,7 @@ def issue(
     if corrects:
         prepared.context["corrects"] = corrects
     template = template_for(config, kind)
+    fit_letter(template, prepared.context, config, PLACEHOLDER_NUMBER)  # stored with the context
     trial = render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
     findings = quality_gate(prepared, trial, config, strict=strict)
     if output is None:

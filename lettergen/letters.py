@@ -13,7 +13,9 @@ from typing import Any
 
 from .compute import enrich
 from .config import Config
-from .errors import InvalidInput, TemplateError
+from .errors import ConfigError, InvalidInput, TemplateError
+from .housestyle.fit import FIT_KEY, apply_fit, choose_fit
+from .housestyle.profiles import load_profile
 from .models import Problem
 from .rendering import CompiledTemplate, load_template, to_context
 from .schemas import KindSchema, load_kind
@@ -106,5 +108,38 @@ RENDER_NAMES = ("number", "corrects")
 
 def render_context(template: CompiledTemplate, context: dict[str, Any], number: str) -> bytes:
     """Render ``context`` with its document number; ``corrects`` (the number and date of
-    the letter this one corrects, or None) comes from the context when set."""
-    return template.render({"corrects": None, **context, "number": number})
+    the letter this one corrects, or None) comes from the context when set, and so
+    does the letter's fitted spacing (``layout_fit``, see :func:`fit_letter`)."""
+    docx = template.render({"corrects": None, **context, "number": number})
+    return apply_fit(docx, context.get(FIT_KEY))
+
+
+FIT_MODES = ("auto", "off")
+
+
+def fit_mode(config: Config) -> str:
+    mode = str(config.section("layout").get("fit", "auto"))
+    if mode not in FIT_MODES:
+        raise ConfigError(f"配置项 layout.fit 只能是 {'、'.join(FIT_MODES)}，当前为 {mode!r}")
+    return mode
+
+
+def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str) -> None:
+    """Measure the letter with LibreOffice and, if it overflows its last page by a
+    little, store the tighter spacing that saves the page in ``context`` (from
+    where the register keeps it).  Does nothing with ``[layout] fit = "off"`` or
+    without LibreOffice."""
+    context.pop(FIT_KEY, None)
+    if fit_mode(config) == "off":
+        return
+    from .convert.measure import can_measure, count_pages  # LibreOffice only when fitting
+
+    if not can_measure():
+        return
+
+    def render(fit: dict | None) -> bytes:
+        return render_context(template, {**context, FIT_KEY: fit}, number)
+
+    fit = choose_fit(render, count_pages, load_profile(config.style_profile))
+    if fit:
+        context[FIT_KEY] = fit

@@ -30,10 +30,11 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
-def _line_chars(page, text: str) -> list[dict]:
+def _line_chars(page, text: str, *, last: bool = False) -> list[dict]:
+    """The drawn characters spelling ``text`` (its first or ``last`` occurrence)."""
     chars = [c for c in page.chars if not c["text"].isspace()]
     joined = "".join(c["text"] for c in chars)
-    start = joined.find(text)
+    start = joined.rfind(text) if last else joined.find(text)
     assert start >= 0, f"{text!r} not on page"
     return chars[start:start + len(text)]
 
@@ -64,7 +65,7 @@ def test_letter_pdf(kind, project_config, sample_data, tmp_path):
         assert abs((t[0]["x0"] + t[-1]["x1"]) / 2 - first.width / 2) < 3
         assert t[0]["size"] > _line_chars(first, _squash(body)[:4])[0]["size"]
         # the date sits at the right margin, below the signature
-        d = _line_chars(last, _squash(date_text))
+        d = _line_chars(last, _squash(date_text), last=True)
         right_margin = 3.17 / 2.54 * 72
         assert abs(d[-1]["x1"] - (last.width - right_margin)) < 3
         s = _line_chars(last, "客户服务部经理：王敏")

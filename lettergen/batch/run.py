@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 from ..config import Config
 from ..errors import InvalidInput
 from ..issuing import PLACEHOLDER_NUMBER, check_filename_pattern, open_register, output_name, recover, reserve_spec
-from ..letters import render_context, template_for
+from ..letters import fit_letter, render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
 from ..register import ISSUED, RESERVED, Register
@@ -202,6 +202,8 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
 def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress) -> None:
     done = 0
     for chunk, prepared in _prepared_chunks(kind, pending, mapper):
+        for p in prepared:  # measured here, by this process's one LibreOffice; kept with the context
+            fit_letter(template, p.context, config, PLACEHOLDER_NUMBER)
         specs = [reserve_spec(config, p, template.name, template.sha256,
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
         entries = register.reserve_many(specs)
