@@ -138,9 +138,9 @@ def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None =
         issued = issue(kind, data, cfg, register, output=Path(output).resolve() if output else None,
                        supersedes=supersedes, corrects=corrects, strict=strict)
         if pdf:
-            from .pdfs import convert_issued  # PDF support only when asked for
+            from .pdfs import archival, convert_issued  # PDF support only when asked for
 
-            failures = convert_issued(register, [(issued.entry.number, str(issued.path))])
+            failures = convert_issued(register, [(issued.entry.number, str(issued.path))], pdfa=archival(cfg))
             if failures:
                 raise ConversionError(f"文号 {issued.entry.number} 已签发（{issued.path}），但 PDF 转换失败：{failures[0][1]}")
             issued.entry = register.get(issued.entry.number)

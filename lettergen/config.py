@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "output": {"dir": "out", "filename": "{number}_{customer}"},
     "style": {"profile": "song"},
     "layout": {"fit": "auto"},
+    "pdf": {"archival": False},
     "paths": {
         "templates": str(PROJECT_DIR / "templates" / "letters"),
         "schemas": str(PROJECT_DIR / "schemas"),

@@ -17,6 +17,7 @@ from .errors import ConfigError, InvalidInput, TemplateError
 from .housestyle.fit import FIT_KEY, apply_fit, choose_fit
 from .housestyle.profiles import load_profile
 from .models import Problem
+from .pictures import PICTURE_SETTINGS, add_letter_pictures, load_pictures
 from .rendering import CompiledTemplate, load_template, to_context
 from .schemas import KindSchema, load_kind
 from .validation import validate
@@ -24,6 +25,8 @@ from .workdays import WorkCalendar
 
 # Which settings section fills which top-level field when the input omits it.
 CONFIG_DEFAULTS = {"sender": "organisation", "contact": "contact", "payee": "bank"}
+#: Where a letter's context keeps the pictures it carries (paths from the settings).
+PICTURES_KEY = "layout_pictures"
 
 
 @dataclass
@@ -54,7 +57,7 @@ def with_defaults(kind: KindSchema, data: dict[str, Any], config: Config) -> dic
     if not isinstance(out, dict):
         return out
     for name, section in CONFIG_DEFAULTS.items():
-        defaults = config.section(section)
+        defaults = {k: v for k, v in config.section(section).items() if k not in PICTURE_SETTINGS}
         if name not in kind.rules or not defaults:
             continue
         given = out.get(name)
@@ -81,6 +84,9 @@ def prepare(kind: str | KindSchema, data: dict[str, Any], config: Config, *, tod
     warnings = list(result.warnings)
     warnings += [Problem("", "工作日", text, severity="warning") for text in calendar.warnings]
     context = to_context(enriched, schema.rules)
+    pictures = load_pictures(config.section("organisation"), config.path)
+    if pictures:  # kept with the context, so a reissue places the same pictures
+        context[PICTURES_KEY] = pictures
     return Prepared(schema, result.document, context, warnings)
 
 
@@ -111,7 +117,7 @@ def render_context(template: CompiledTemplate, context: dict[str, Any], number: 
     the letter this one corrects, or None) comes from the context when set, and so
     does the letter's fitted spacing (``layout_fit``, see :func:`fit_letter`)."""
     docx = template.render({"corrects": None, **context, "number": number})
-    return apply_fit(docx, context.get(FIT_KEY))
+    return add_letter_pictures(apply_fit(docx, context.get(FIT_KEY)), context.get(PICTURES_KEY) or {})
 
 
 FIT_MODES = ("auto", "off")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import pdfplumber
@@ -93,3 +94,59 @@ def test_fangsong_profile_pdf_uses_a_fangsong_face(project_config, sample_data):
             assert fonts and all(face in f for f in fonts), fonts
         assert _line_chars(page, _squash(body)[:4])[0]["size"] == pytest.approx(14, abs=0.1)
         assert abs(page.width - 595.3) < 1
+
+
+def _fonts_of_pdf(reader) -> dict[str, bool]:
+    """Every font the pages use (descendants of Type0 fonts too) -> whether its program is embedded."""
+    out: dict[str, bool] = {}
+
+    def visit(font) -> None:
+        font = font.get_object()
+        for child in font.get("/DescendantFonts", []):
+            visit(child)
+        if "/DescendantFonts" in font:
+            return
+        descriptor = font.get("/FontDescriptor")
+        embedded = descriptor is not None and any(
+            key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+        out[str(font.get("/BaseFont"))] = embedded
+
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get_object().get("/Font") or {}).values():
+            visit(font)
+    return out
+
+
+@pytest.mark.parametrize("profile", ["song", "fangsong"])
+def test_archival_pdf_is_pdfa_2b_with_every_font_embedded(project_config, sample_data, profile):
+    from pypdf import PdfReader
+
+    project_config.data["style"]["profile"] = profile
+    project_config.data["pdf"] = {"archival": True}
+    issued = api.issue_letter("payment_reminder", sample_data("payment_reminder"), config=project_config, pdf=True)
+    reader = PdfReader(issued.path.with_suffix(".pdf"))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"<pdfaid:part>2</pdfaid:part>|pdfaid:part=\"2\"", xmp), xmp[:500]
+    assert re.search(r"<pdfaid:conformance>B</pdfaid:conformance>|pdfaid:conformance=\"B\"", xmp)
+    fonts = _fonts_of_pdf(reader)
+    assert fonts and all(fonts.values()), fonts
+    assert any("FandolFang" in name for name in fonts) == (profile == "fangsong")
+    if profile == "song":  # an ordinary PDF does not claim PDF/A
+        from lettergen.convert import Converter
+
+        with Converter() as converter:
+            converter.convert(issued.path, issued.path.with_name("plain.pdf"))
+        metadata = PdfReader(issued.path.with_name("plain.pdf")).trailer["/Root"].get("/Metadata")
+        assert metadata is None or b"pdfaid" not in metadata.get_object().get_data()
+
+
+def test_archival_setting_must_be_a_boolean(project_config, sample_data):
+    from lettergen.errors import ConfigError
+    from lettergen.pdfs import archival
+
+    project_config.data["pdf"] = {"archival": "yes"}
+    with pytest.raises(ConfigError, match="pdf.archival"):
+        archival(project_config)
+    project_config.data["pdf"] = {}
+    assert archival(project_config) is False

@@ -33,14 +33,15 @@ def doctor_cmd() -> None:
               help="Also write one combined PDF of all converted letters, in the given order.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Seconds allowed per document before LibreOffice is restarted.")
-def pdf_cmd(files: tuple[Path, ...], out_dir: Path | None, merge_to: Path | None, timeout: float) -> None:
+@click.option("--pdfa", is_flag=True, help="Archival PDF/A-2b (GB/T 23286 = ISO 19005-2), every font embedded.")
+def pdf_cmd(files: tuple[Path, ...], out_dir: Path | None, merge_to: Path | None, timeout: float, pdfa: bool) -> None:
     """Convert existing .docx letters to PDF with one warm LibreOffice.
 
     Every file is tried; failures are listed and the command exits 6 if any
     failed.  With --merge, the combined PDF holds the letters that converted.
     """
     pairs = [(f, (out_dir or f.parent) / f"{f.stem}.pdf") for f in files]
-    with Converter(timeout=timeout) as converter:
+    with Converter(timeout=timeout, pdfa=pdfa) as converter:
         results = converter.convert_many(pairs)
     for r in results:
         if r.ok:

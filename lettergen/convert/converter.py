@@ -89,8 +89,10 @@ class Converter:
     """
 
     def __init__(self, *, timeout: float = 60.0, soffice: str | None = None,
-                 start_timeout: float = 60.0):
+                 start_timeout: float = 60.0, pdfa: bool = False):
         self.timeout = timeout
+        #: Write PDF/A-2b (archival: every font embedded, XMP identification).
+        self.pdfa = pdfa
         self.start_timeout = start_timeout
         self._soffice = soffice
         self._state = _State()
@@ -157,7 +159,7 @@ class Converter:
         for attempt in (1, 2):
             office = self._ensure_office(docx)
             try:
-                office.convert(docx, part, self.timeout)
+                office.convert(docx, part, self.timeout, pdfa=self.pdfa)
                 return
             except OfficeHung:
                 self._discard_office()
