@@ -13,7 +13,7 @@ from typing import Any
 
 from .compute import enrich
 from .config import Config
-from .errors import ConfigError, InvalidInput, TemplateError
+from .errors import ConfigError, ConversionError, InvalidInput, TemplateError
 from .housestyle.fit import FIT_KEY, apply_fit, choose_fit
 from .housestyle.profiles import load_profile
 from .models import Problem
@@ -146,6 +146,10 @@ def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Conf
     def render(fit: dict | None) -> bytes:
         return render_context(template, {**context, FIT_KEY: fit}, number)
 
-    fit = choose_fit(render, count_pages, load_profile(config.style_profile))
+    try:
+        fit = choose_fit(render, count_pages, load_profile(config.style_profile))
+    except ConversionError as exc:
+        raise ConversionError(f"排版测量失败（未占用文号）：{exc.message}；"
+                              "如需不经测量直接出具，请在设置中写 [layout] fit = \"off\"") from None
     if fit:
         context[FIT_KEY] = fit

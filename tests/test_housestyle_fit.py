@@ -190,3 +190,20 @@ def test_payee_lines_are_indented_like_the_body(project_config, sample_data):
             if p.text.startswith(("户", "开户行", "账")):
                 assert p.style_name == "LG Field"
                 assert p.indent.left_twips + p.indent.first_line_twips(size) == body.indent.first_line_twips(size)
+
+
+def test_a_failed_measurement_refuses_the_letter_before_a_number(project_config, sample_data, monkeypatch):
+    from lettergen.convert import measure
+    from lettergen.errors import ConversionError
+    from lettergen.register import Register
+
+    def broken(docx: bytes) -> int:
+        raise ConversionError("LibreOffice 启动失败")
+
+    monkeypatch.setattr(measure, "can_measure", lambda: True)
+    monkeypatch.setattr(measure, "count_pages", broken)
+    project_config.data["layout"] = {"fit": "auto"}
+    with pytest.raises(ConversionError, match=r"排版测量失败（未占用文号）.*fit = \"off\""):
+        api.issue_letter("sales_letter", sample_data("sales_letter"), config=project_config)
+    with Register(project_config.register_url) as register:
+        assert register.list() == []
