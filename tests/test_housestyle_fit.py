@@ -158,7 +158,7 @@ def test_table_widths_fit_dates_amounts_counts_and_headers():
         inner = [w - 216 for w in widths]
         pt = profile.table_size_pt
         assert inner[1] >= text_width_pt("2026年12月31日", pt) * 20
-        assert inner[2] >= text_width_pt("999,999,999.00", pt) * 20
+        assert inner[2] >= text_width_pt("9,999,999,999.00", pt) * 20
         assert inner[3] >= text_width_pt("逾期天数", pt, bold=True) * 20
         assert inner[4] >= text_width_pt("平方米", pt) * 20
         assert widths[0] == max(widths)  # the text column takes the rest

@@ -151,6 +151,8 @@ def test_stress_table_cells_never_break_short_fields(stress_pdfs, profile):
         amount = f"{Decimal(item['amount']):,.2f}"
         assert any(amount in line for line in lines), amount
         assert any(item["ref"] in line for line in lines), item["ref"]
+    total = sum(Decimal(item["amount"]) for item in data["items"])
+    assert total >= 10 ** 9 and any(f"{total:,.2f}" in line for line in lines), f"{total:,.2f}"
     # long descriptions wrap inside their column rather than widening it
     assert not any("第1批次五金配件、紧固件及包装材料货款（含运费与安装调试服务费）" in line for line in lines)
 

@@ -162,6 +162,8 @@ def _add_table(doc: Document, spec: Table, profile: Profile) -> None:
     tblw.set(qn("w:w"), str(sum(widths)))
     header, loop_start, data, loop_end = table.rows[:4]
     header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for row in table.rows[1:]:  # a row never splits across pages
+        row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))
     for cell, col in zip(header.cells, spec.columns):
         _fill(cell, col.header, "LG Table Header")
     _fill(loop_start.cells[0], f"{{%tr for {spec.item} in {spec.rows} %}}", "LG Table Text")

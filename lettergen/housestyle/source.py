@@ -30,7 +30,7 @@ Format::
                                      # the columns, its first cell spans the rest
 
 Column widths: ``type`` says what a column holds, ``date`` (2026年12月31日),
-``amount`` (up to 999,999,999.00), ``count`` (up to 99999) or ``text`` (the
+``amount`` (up to 9,999,999,999.00), ``count`` (up to 99999) or ``text`` (the
 default); a ``sample`` text can be given for a short text column that must not
 wrap (``sample: 千克``).  Dates, amounts, counts, samples and every header are
 measured in the table font (五号, bold headers) and never break; text columns

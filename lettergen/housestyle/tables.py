@@ -1,8 +1,8 @@
 """Table column widths measured in the table font, so short fields never break.
 
 A column's ``type`` (see :mod:`lettergen.housestyle.source`) says the widest
-value it can hold: a date (2026年12月31日), an amount of nine digits
-(999,999,999.00), a count (99999), or a ``sample``.  Those and every header
+value it can hold: a date (2026年12月31日), an amount (nine-digit items and
+a ten-digit total: 9,999,999,999.00), a count (99999), or a ``sample``.  Those and every header
 (bold) are measured in the table font: Han characters and full-width forms
 are one em wide in every CJK face; Latin letters and digits use the advance
 widths of Times (the metrics Times New Roman and Liberation Serif share, from
@@ -21,10 +21,11 @@ from .profiles import Profile
 from .source import Column, Table
 
 #: The widest value of each short column type.
-WIDEST = {"date": "2026年12月31日", "amount": "999,999,999.00", "count": "99999"}
+#: Amounts: nine-digit items, and their total one digit more.
+WIDEST = {"date": "2026年12月31日", "amount": "9,999,999,999.00", "count": "99999"}
 #: Left + right cell margins (LG Table style) and a little room for rounding.
 CELL_MARGINS_TWIPS = 2 * 108
-SLACK_TWIPS = 60
+SLACK_TWIPS = 30
 AUTOSPACE = 250  # thousandths of an em between Han and Latin (autoSpaceDE / autoSpaceDN)
 TWIPS_PER_CM = 567
 
