@@ -72,7 +72,7 @@ def check_picture(path: Path, setting: str) -> Image:
     return image
 
 
-def place_picture(document, paragraph, image: str | Path | bytes, *, width: Emu | None = None,
+def place_picture(paragraph, image: str | Path | bytes, *, width: Emu | None = None,
                   height: Emu | None = None, x: Emu | None = None, y: Emu = Emu(0),
                   behind: bool = False) -> None:
     """Put ``image`` at ``paragraph``: inline when ``x`` is None, else floating with its
@@ -116,11 +116,11 @@ def add_letter_pictures(data: bytes, pictures: dict[str, str]) -> bytes:
     if pictures.get("logo"):
         header = section.first_page_header.paragraphs[0]
         header.alignment = 0
-        place_picture(document, header, pictures["logo"], height=Cm(LOGO_HEIGHT_CM))
+        place_picture(header, pictures["logo"], height=Cm(LOGO_HEIGHT_CM))
     if pictures.get("signature") and len(signature) > 1:
         above = signature[1].insert_paragraph_before(style="LG Signature")
         above.paragraph_format.line_spacing_rule = 0  # single: an exact pitch would clip the picture
-        place_picture(document, above, pictures["signature"], height=Cm(SIGNATURE_HEIGHT_CM))
+        place_picture(above, pictures["signature"], height=Cm(SIGNATURE_HEIGHT_CM))
     if pictures.get("seal") and signature and date is not None:
         name = signature[0]
         size_pt = name.style.font.size.pt if name.style.font.size else 12.0
@@ -135,7 +135,7 @@ def add_letter_pictures(data: bytes, pictures: dict[str, str]) -> bytes:
         # five lines, about the seal's height, so it is centred)
         x = Emu(int(text_width - middle - seal / 2))
         y = Emu(int(before + (block - seal) / 2))
-        place_picture(document, name, pictures["seal"], width=seal, x=x, y=y)
+        place_picture(name, pictures["seal"], width=seal, x=x, y=y)
     return save_reproducibly(document)
 
 

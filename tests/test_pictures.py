@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import docx
 import pdfplumber
@@ -120,3 +121,23 @@ def test_a_letter_with_pictures_is_reissued_byte_identically(project_config, sam
     issued.path.unlink()
     assert api.reissue(issued.entry.number, config=project_config).read_bytes() == original
     assert b"word/media/image1.png" in original
+
+
+def test_place_picture_inline_or_floating_in_front_or_behind(tmp_path):
+    from docx.shared import Cm
+
+    from lettergen.pictures import place_picture
+
+    png = small_png(tmp_path / "qr.png", (100, 100), (0, 0, 0, 255))
+    document = docx.Document()
+    first, second, third = (document.add_paragraph(t) for t in ("甲", "乙", "丙"))
+    place_picture(first, png, width=Cm(2))
+    place_picture(second, png, width=Cm(2), x=Cm(1), y=Cm(-0.5))
+    place_picture(third, Path(png).read_bytes(), width=Cm(2), x=Cm(3), behind=True)
+    out = io.BytesIO()
+    document.save(out)
+    body = zipfile.ZipFile(io.BytesIO(out.getvalue())).read("word/document.xml").decode()
+    assert body.count("<wp:inline") == 1 and body.count("<wp:anchor") == 2
+    assert 'behindDoc="0"' in body and 'behindDoc="1"' in body
+    assert f"<wp:posOffset>{Cm(1)}</wp:posOffset>" in body and f"<wp:posOffset>{Cm(-0.5)}</wp:posOffset>" in body
+    assert body.count(f'<wp:extent cx="{Cm(2)}" cy="{Cm(2)}"/>') == 3
