@@ -180,6 +180,8 @@ def test_long_letter_has_page_numbers_and_later_page_header(stress_pdfs, profile
                 assert abs(middle - page.width / 2) < 3
             else:
                 assert squash(footer) == f"—{n}—"
+                below_type_area = min(c["top"] for c in chars) - (page.height - p.margin_bottom_mm * MM)
+                assert abs(below_type_area - 7 * MM) < 2 * MM  # GB/T 9704: 7 mm below the type area
                 one_char = p.body_size_pt
                 if n % 2 == 0:  # even pages: at the left, one character in
                     assert abs(min(c["x0"] for c in chars) - (p.margin_left_mm * MM + one_char)) < 2

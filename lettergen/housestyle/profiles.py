@@ -60,6 +60,8 @@ class Profile:
     #: centred) or "gbt9704" (— 2 —, on the outside edge).
     table_size_pt: float = 10.5
     page_number_style: str = "song"
+    #: Distance of the footer's bottom from the page's bottom edge.
+    footer_mm: float = 17.5
     page_width_mm: float = 210.0
     page_height_mm: float = 297.0
 
@@ -125,6 +127,8 @@ _PROFILES: dict[str, Profile] = {
             line_exact_pt=28.0,
             fit_line_min=25.0,
             page_number_style="gbt9704",
+            # GB/T 9704 §7.5: page numbers 7 mm below the type area (35 mm - 7 mm - 四号 digits)
+            footer_mm=23.0,
         ),
     )
 }

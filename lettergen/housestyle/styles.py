@@ -205,7 +205,7 @@ def _page_setup(doc: Document, profile: Profile) -> None:
                     h=mm_to_twips(profile.page_height_mm)))
     m = profile.margins_twips()
     sect.append(_el("w:pgMar", top=m["top"], right=m["right"], bottom=m["bottom"],
-                    left=m["left"], header=851, footer=992, gutter=0))
+                    left=m["left"], header=851, footer=mm_to_twips(profile.footer_mm), gutter=0))
     sect.append(_el("w:cols", space=425))
     sect.append(_el("w:docGrid", linePitch=line_twips(profile)))
 
