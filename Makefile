@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://lettergen:lettergen@127.0.0.1:5432/lettergen_test
 
-.PHONY: samples test bench clean-samples
+.PHONY: samples test bench gallery clean-samples
 
 $(BIN)/lettergen: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ bench: $(BIN)/lettergen
 	$(BIN)/python benchmarks/bench_batch.py
 	$(BIN)/python benchmarks/bench_pdf.py -n 20
 	$(BIN)/python benchmarks/bench_service.py
+
+gallery: $(BIN)/lettergen
+	$(BIN)/python scripts/gallery.py
 
 clean-samples:
 	rm -rf out lettergen-register.sqlite

@@ -83,6 +83,8 @@ def write_settings(folder: Path, register_url: str | None = None) -> Path:
     url = register_url or f"sqlite:///{(folder / 'register.sqlite').as_posix()}"
     text = re.sub(r"^url = .*$", f'url = "{url}"', text, count=1, flags=re.M)
     text = re.sub(r"^dir = .*$", f'dir = "{(folder / "out").as_posix()}"', text, count=1, flags=re.M)
+    # the pipeline without LibreOffice: fitting costs one or more conversions a letter
+    text = re.sub(r"^fit = .*$", 'fit = "off"', text, count=1, flags=re.M)
     path = folder / "lettergen.toml"
     path.write_text(text, encoding="utf-8")
     return path

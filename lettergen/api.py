@@ -29,7 +29,7 @@ from .files import sha256_file, write_atomic
 from .inputs import DEFAULT_MAX_DEPTH, parse_document
 from .issuing import Issued, issue, open_register, recover, regenerate
 from .issuing_group import GroupIssuer
-from .letters import prepare, render_context, template_for, template_path, with_defaults
+from .letters import fit_letter, prepare, render_context, template_for, template_path, with_defaults
 from .models import KindInfo, RenderedLetter
 from .register import Entry, Register, VerifyReport
 from .register.idempotency import IdempotencyStore, in_flight
@@ -106,6 +106,7 @@ def render_letter(kind: str, data: dict[str, Any], *, number: str, config: Confi
     cfg = _config(config)
     prepared = prepare(kind, data, cfg, today=today)
     template = template_for(cfg, kind)
+    fit_letter(template, prepared.context, cfg, number)
     docx = render_context(template, prepared.context, number)
     return RenderedLetter(kind, number, prepared.context, docx, template.name, template.sha256, prepared.warnings)
 
@@ -173,9 +174,9 @@ def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None =
         else:
             issued = _issue_once(kind, data, cfg, reg, idempotency_key, pdf=pdf, issuer=issuer, **options)
         if pdf and not issued.replayed:
-            from .pdfs import convert_issued  # PDF support only when asked for
+            from .pdfs import archival, convert_issued  # PDF support only when asked for
 
-            failures = convert_issued(reg, [(issued.entry.number, str(issued.path))])
+            failures = convert_issued(reg, [(issued.entry.number, str(issued.path))], pdfa=archival(cfg))
             if failures:
                 raise ConversionError(f"文号 {issued.entry.number} 已签发（{issued.path}），但 PDF 转换失败：{failures[0][1]}")
             issued.entry = reg.get(issued.entry.number)

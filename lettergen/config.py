@@ -47,7 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "register": {"url": "sqlite:///lettergen-register.sqlite", "id": ""},
     "output": {"dir": "out", "filename": "{number}_{customer}"},
     "style": {"profile": "song"},
-    "pdf": {"instances": 0},
+    "layout": {"fit": "auto"},
+    "pdf": {"instances": 0, "archival": False},
     "paths": {
         "templates": str(PROJECT_DIR / "templates" / "letters"),
         "schemas": str(PROJECT_DIR / "schemas"),

@@ -26,7 +26,7 @@ from .config import Config
 from .errors import CheckFailed, OutputExists, RegisterError
 from .files import sha256_file, write_atomic
 from .identity import check_register, letter_identity
-from .letters import Prepared, prepare, render_context, template_for
+from .letters import Prepared, fit_letter, prepare, render_context, template_for
 from .numbering import numbering_for
 from .preflight import check_config, check_filename_pattern, check_output_folder
 from .register import Entry, Register
@@ -142,6 +142,7 @@ def issue(
     if corrects:
         prepared.context["corrects"] = corrects
     template = template_for(config, kind)
+    fit_letter(template, prepared.context, config, PLACEHOLDER_NUMBER)  # stored with the context
     trial = render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
     findings = quality_gate(prepared, trial, config, strict=strict)
     check_config(config)

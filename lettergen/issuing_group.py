@@ -28,7 +28,7 @@ from .config import Config
 from .files import write_atomic
 from .identity import check_register, letter_identity
 from .issuing import PLACEHOLDER_NUMBER, Issued, output_name, quality_gate, recover, reserve_spec
-from .letters import Prepared, prepare, render_context, template_for
+from .letters import Prepared, fit_letter, prepare, render_context, template_for
 from .preflight import check_filename_pattern, check_output_folder
 from .register import Entry, Register
 from .sources import NameSet
@@ -73,6 +73,7 @@ class GroupIssuer:
         cfg = self.config
         prepared = prepare(kind, data, cfg)
         template = template_for(cfg, kind)
+        fit_letter(template, prepared.context, cfg, PLACEHOLDER_NUMBER)  # stored with the context
         trial = render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
         findings = quality_gate(prepared, trial, cfg, strict=strict)
         check_filename_pattern(cfg.filename_pattern)  # settings and disk problems must not cost a number

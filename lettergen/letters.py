@@ -14,8 +14,11 @@ from typing import Any
 from .compute import enrich
 from .docprops import stamp
 from .config import Config
-from .errors import ConfigError, InvalidInput, TemplateError
+from .errors import ConfigError, ConversionError, InvalidInput, TemplateError
+from .housestyle.fit import FIT_KEY, apply_fit, choose_fit
+from .housestyle.profiles import load_profile
 from .models import Problem
+from .pictures import PICTURE_SETTINGS, add_letter_pictures, load_pictures
 from .rendering import CompiledTemplate, load_template, to_context
 from .schemas import KindSchema, load_kind
 from .validation import validate
@@ -23,6 +26,8 @@ from .workdays import WorkCalendar
 
 # Which settings section fills which top-level field when the input omits it.
 CONFIG_DEFAULTS = {"sender": "organisation", "contact": "contact", "payee": "bank"}
+#: Where a letter's context keeps the pictures it carries (paths from the settings).
+PICTURES_KEY = "layout_pictures"
 
 
 @dataclass
@@ -53,7 +58,7 @@ def with_defaults(kind: KindSchema, data: dict[str, Any], config: Config) -> dic
     if not isinstance(out, dict):
         return out
     for name, section in CONFIG_DEFAULTS.items():
-        defaults = config.section(section)
+        defaults = {k: v for k, v in config.section(section).items() if k not in PICTURE_SETTINGS}
         given = out.get(name)
         if name == "sender" and name in kind.rules and not defaults and not given:
             where = f"配置文件 {config.source}" if config.source else "设置（未找到 lettergen.toml）"
@@ -84,6 +89,9 @@ def prepare(kind: str | KindSchema, data: dict[str, Any], config: Config, *, tod
     warnings = list(result.warnings)
     warnings += [Problem("", "工作日", text, severity="warning") for text in calendar.warnings]
     context = to_context(enriched, schema.rules)
+    pictures = load_pictures(config.section("organisation"), config.path)
+    if pictures:  # kept with the context, so a reissue places the same pictures
+        context[PICTURES_KEY] = pictures
     return Prepared(schema, result.document, context, warnings)
 
 
@@ -112,10 +120,11 @@ RENDER_NAMES = ("number", "corrects")
 def render_context(template: CompiledTemplate, context: dict[str, Any], number: str,
                    identity: dict[str, str] | None = None) -> bytes:
     """Render ``context`` with its document number; ``corrects`` (the number and date of
-    the letter this one corrects, or None) comes from the context when set.  ``identity``
+    the letter this one corrects, or None) comes from the context when set, and so
+    does the letter's fitted spacing (``layout_fit``, see :func:`fit_letter`).  ``identity``
     (register id, number, kind, sequence …) goes into the document properties."""
     docx = template.render({"corrects": None, **context, "number": number})
-    return stamp(docx, identity) if identity else docx
+    return _finish_letter(docx, context, identity)
 
 
 def render_with_text(template: CompiledTemplate, context: dict[str, Any], number: str,
@@ -126,4 +135,45 @@ def render_with_text(template: CompiledTemplate, context: dict[str, Any], number
     read the XML from here instead of unpacking the package again.
     """
     docx, xml = template.render_with_text({"corrects": None, **context, "number": number})
-    return (stamp(docx, identity) if identity else docx), xml
+    return _finish_letter(docx, context, identity), xml
+
+
+def _finish_letter(docx: bytes, context: dict[str, Any], identity: dict[str, str] | None) -> bytes:
+    """The fitted spacing, the organisation's pictures and the register identity, on a rendered letter."""
+    docx = add_letter_pictures(apply_fit(docx, context.get(FIT_KEY)), context.get(PICTURES_KEY) or {})
+    return stamp(docx, identity) if identity else docx
+
+
+FIT_MODES = ("auto", "off")
+
+
+def fit_mode(config: Config) -> str:
+    mode = str(config.section("layout").get("fit", "auto"))
+    if mode not in FIT_MODES:
+        raise ConfigError(f"配置项 layout.fit 只能是 {'、'.join(FIT_MODES)}，当前为 {mode!r}")
+    return mode
+
+
+def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str) -> None:
+    """Measure the letter with LibreOffice and, if it overflows its last page by a
+    little, store the tighter spacing that saves the page in ``context`` (from
+    where the register keeps it).  Does nothing with ``[layout] fit = "off"`` or
+    without LibreOffice."""
+    context.pop(FIT_KEY, None)
+    if fit_mode(config) == "off":
+        return
+    from .convert.measure import can_measure, count_pages  # LibreOffice only when fitting
+
+    if not can_measure():
+        return
+
+    def render(fit: dict | None) -> bytes:
+        return render_context(template, {**context, FIT_KEY: fit}, number)
+
+    try:
+        fit = choose_fit(render, count_pages, load_profile(config.style_profile))
+    except ConversionError as exc:
+        raise ConversionError(f"排版测量失败（未占用文号）：{exc.message}；"
+                              "如需不经测量直接出具，请在设置中写 [layout] fit = \"off\"") from None
+    if fit:
+        context[FIT_KEY] = fit

@@ -9,7 +9,7 @@ if [ "$(id -u)" != "0" ]; then
     exit 0
 fi
 
-PACKAGES="libreoffice-writer-nogui python3-uno fontconfig fonts-noto-cjk fonts-arphic-ukai poppler-utils postgresql"
+PACKAGES="libreoffice-writer-nogui python3-uno fontconfig fonts-noto-cjk fonts-arphic-ukai texlive-lang-chinese fonts-liberation2 poppler-utils postgresql"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

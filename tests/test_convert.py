@@ -22,7 +22,7 @@ from docx.shared import Mm, Pt
 from pypdf import PdfReader, PdfWriter
 
 from lettergen.convert import Converter, doctor, find_soffice, merge_pdfs
-from lettergen.convert.fonts import KAI, SANS, SERIF, TEMPLATE_FONTS
+from lettergen.convert.fonts import FANG, KAI, LATIN_SERIF, SANS, SERIF, TEMPLATE_FONTS
 from lettergen.errors import ConversionError
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,8 @@ BODY = "尊敬的客户：贵公司于本年度向我司采购的货物已全部
 TITLE = "关于货款结算的函"
 DATE = "2026年11月22日"
 # Face -> fragment of the PostScript name LibreOffice embeds for it.
-PS_NAME = {SERIF: "NotoSerifCJK", SANS: "NotoSansCJK", KAI: "UKaiCN"}
+PS_NAME = {SERIF: "NotoSerifCJK", SANS: "NotoSansCJK", KAI: "UKaiCN", FANG: "FandolFang",
+           LATIN_SERIF: "LiberationSerif"}
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +80,11 @@ def make_letter(path: Path, *, title_font="方正小标宋简体", body_font="�
 
 
 def _fonts_of(page, text: str) -> set[str]:
-    return {c["fontname"] for c in page.chars if c["text"] in text and not c["text"].isascii()}
+    """Fonts of the non-ASCII characters drawn for ``text`` (spaces ignored)."""
+    chars = [c for c in page.chars if not c["text"].isspace()]
+    start = "".join(c["text"] for c in chars).find(text)
+    assert start >= 0, f"{text!r} not found on the page"
+    return {c["fontname"] for c in chars[start:start + len(text)] if not c["text"].isascii()}
 
 
 def _span(page, text: str) -> tuple[float, float]:
@@ -171,10 +176,11 @@ def test_letter_pdf_fonts_text_and_layout(warm, tmp_path):
         # LibreOffice, like Word, spaces digits from Han characters, hence squash.
         text = _squash(page.extract_text())
         assert text == TITLE + BODY + DATE
-        # 仿宋 body and 小标宋 title: Song-style serif, never the sans fallback.
-        for part in (BODY, TITLE):
+        # 仿宋 body in a real FangSong face, 小标宋 title in a Song-style serif;
+        # never the sans fallback.
+        for part, face in ((BODY, "FandolFang"), (TITLE, "NotoSerifCJK")):
             fonts = _fonts_of(page, part)
-            assert fonts and all("NotoSerifCJK" in f for f in fonts), fonts
+            assert fonts and all(face in f for f in fonts), fonts
         x0, x1 = _span(page, TITLE)
         assert abs((x0 + x1) / 2 - page.width / 2) < 3, "title not centred"
         right_margin = 26 / 25.4 * 72
@@ -195,18 +201,24 @@ def test_letter_pdf_fonts_text_and_layout(warm, tmp_path):
 @pytest.mark.libreoffice
 def test_every_template_font_is_drawn_with_its_intended_face(warm, tmp_path):
     doc = Document()
-    names = list(TEMPLATE_FONTS)
+    names = [name for name, face in TEMPLATE_FONTS.items() if face != LATIN_SERIF]
+    markers = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳"
     for n, name in enumerate(names):
-        _font(doc.add_paragraph().add_run(f"第{'一二三四五六七八九十'[n % 10]}段落文字{'甲乙丙丁戊己庚辛壬癸子丑寅'[n]}"),
+        _font(doc.add_paragraph().add_run(f"第{'一二三四五六七八九十'[n % 10]}段落文字{markers[n]}"),
               name, 14)
+    latin = [name for name, face in TEMPLATE_FONTS.items() if face == LATIN_SERIF]
+    for n, name in enumerate(latin):
+        run = doc.add_paragraph().add_run(f"Invoice No. {n}{n}Q")
+        run.font.name = name
     doc.save(tmp_path / "fonts.docx")
     warm.convert(tmp_path / "fonts.docx", tmp_path / "fonts.pdf")
     with pdfplumber.open(tmp_path / "fonts.pdf") as pdf:
         chars = pdf.pages[0].chars
     for n, name in enumerate(names):
-        marker = "甲乙丙丁戊己庚辛壬癸子丑寅"[n]
-        used = {c["fontname"] for c in chars if c["text"] == marker}
+        used = {c["fontname"] for c in chars if c["text"] == markers[n]}
         assert used and all(PS_NAME[TEMPLATE_FONTS[name]] in f for f in used), (name, used)
+    used = {c["fontname"] for c in chars if c["text"] == "Q"}
+    assert latin and used and all(PS_NAME[LATIN_SERIF] in f for f in used), used
 
 
 @pytest.mark.libreoffice

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import pdfplumber
@@ -30,10 +31,11 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
-def _line_chars(page, text: str) -> list[dict]:
+def _line_chars(page, text: str, *, last: bool = False) -> list[dict]:
+    """The drawn characters spelling ``text`` (its first or ``last`` occurrence)."""
     chars = [c for c in page.chars if not c["text"].isspace()]
     joined = "".join(c["text"] for c in chars)
-    start = joined.find(text)
+    start = joined.rfind(text) if last else joined.find(text)
     assert start >= 0, f"{text!r} not on page"
     return chars[start:start + len(text)]
 
@@ -64,7 +66,7 @@ def test_letter_pdf(kind, project_config, sample_data, tmp_path):
         assert abs((t[0]["x0"] + t[-1]["x1"]) / 2 - first.width / 2) < 3
         assert t[0]["size"] > _line_chars(first, _squash(body)[:4])[0]["size"]
         # the date sits at the right margin, below the signature
-        d = _line_chars(last, _squash(date_text))
+        d = _line_chars(last, _squash(date_text), last=True)
         right_margin = 3.17 / 2.54 * 72
         assert abs(d[-1]["x1"] - (last.width - right_margin)) < 3
         s = _line_chars(last, "客户服务部经理：王敏")
@@ -77,8 +79,9 @@ def test_letter_pdf(kind, project_config, sample_data, tmp_path):
         assert sum(image.convert("L").histogram()[:128]) > 500
 
 
-def test_fangsong_profile_pdf_uses_a_serif_face_not_hei(project_config, sample_data):
-    """The issue's trap: without the shipped substitution a 仿宋 body comes out looking like 黑体."""
+def test_fangsong_profile_pdf_uses_a_fangsong_face(project_config, sample_data):
+    """Without the shipped substitution a 仿宋 body comes out looking like 黑体 (or 宋体):
+    the body is drawn with FandolFang, the 小标宋 title with a Song-style serif."""
     project_config.data["style"]["profile"] = "fangsong"
     issued = api.issue_letter("complaint_response", sample_data("complaint_response"), config=project_config, pdf=True)
     doc = Document(str(issued.path))
@@ -86,8 +89,64 @@ def test_fangsong_profile_pdf_uses_a_serif_face_not_hei(project_config, sample_d
     title = next(p.text for p in doc.paragraphs if p.style.name == "LG Title")
     with pdfplumber.open(issued.path.with_suffix(".pdf")) as document:
         page = document.pages[0]
-        for text in (body, title):  # 仿宋 body and 方正小标宋 title
+        for text, face in ((body, "FandolFang"), (title, "NotoSerifCJK")):
             fonts = {c["fontname"] for c in _line_chars(page, _squash(text)[:10]) if not c["text"].isascii()}
-            assert fonts and all("NotoSerifCJK" in f for f in fonts), fonts
+            assert fonts and all(face in f for f in fonts), fonts
         assert _line_chars(page, _squash(body)[:4])[0]["size"] == pytest.approx(14, abs=0.1)
         assert abs(page.width - 595.3) < 1
+
+
+def _fonts_of_pdf(reader) -> dict[str, bool]:
+    """Every font the pages use (descendants of Type0 fonts too) -> whether its program is embedded."""
+    out: dict[str, bool] = {}
+
+    def visit(font) -> None:
+        font = font.get_object()
+        for child in font.get("/DescendantFonts", []):
+            visit(child)
+        if "/DescendantFonts" in font:
+            return
+        descriptor = font.get("/FontDescriptor")
+        embedded = descriptor is not None and any(
+            key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+        out[str(font.get("/BaseFont"))] = embedded
+
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get_object().get("/Font") or {}).values():
+            visit(font)
+    return out
+
+
+@pytest.mark.parametrize("profile", ["song", "fangsong"])
+def test_archival_pdf_is_pdfa_2b_with_every_font_embedded(project_config, sample_data, profile):
+    from pypdf import PdfReader
+
+    project_config.data["style"]["profile"] = profile
+    project_config.data["pdf"] = {"archival": True}
+    issued = api.issue_letter("payment_reminder", sample_data("payment_reminder"), config=project_config, pdf=True)
+    reader = PdfReader(issued.path.with_suffix(".pdf"))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"<pdfaid:part>2</pdfaid:part>|pdfaid:part=\"2\"", xmp), xmp[:500]
+    assert re.search(r"<pdfaid:conformance>B</pdfaid:conformance>|pdfaid:conformance=\"B\"", xmp)
+    fonts = _fonts_of_pdf(reader)
+    assert fonts and all(fonts.values()), fonts
+    assert any("FandolFang" in name for name in fonts) == (profile == "fangsong")
+    if profile == "song":  # an ordinary PDF does not claim PDF/A
+        from lettergen.convert import Converter
+
+        with Converter() as converter:
+            converter.convert(issued.path, issued.path.with_name("plain.pdf"))
+        metadata = PdfReader(issued.path.with_name("plain.pdf")).trailer["/Root"].get("/Metadata")
+        assert metadata is None or b"pdfaid" not in metadata.get_object().get_data()
+
+
+def test_archival_setting_must_be_a_boolean(project_config, sample_data):
+    from lettergen.errors import ConfigError
+    from lettergen.pdfs import archival
+
+    project_config.data["pdf"] = {"archival": "yes"}
+    with pytest.raises(ConfigError, match="pdf.archival"):
+        archival(project_config)
+    project_config.data["pdf"] = {}
+    assert archival(project_config) is False

@@ -69,11 +69,12 @@ def generate(kind: str, source: Path, config: Config, out_dir: Path, *, combine:
     if combine and written:
         outputs.combined_docx = combine_docx([Path(r.path) for r in written], combine)
     if pdf and written:
-        from ..pdfs import convert_issued  # PDF support only when asked for
+        from ..pdfs import archival, convert_issued  # PDF support only when asked for
 
         in_register_order = sorted(written, key=lambda r: r.number_sort)
         with open_register(config) as register:
             outputs.pdf_failures = convert_issued(register, [(r.number, r.path) for r in in_register_order],
-                                                  merge_to=combine_pdf, instances=pdf_instances(config))
+                                                  merge_to=combine_pdf, instances=pdf_instances(config),
+                                                  pdfa=archival(config))
         outputs.combined_pdf = combine_pdf
     return result, outputs

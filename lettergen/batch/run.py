@@ -23,8 +23,9 @@ from ..config import Config
 from ..errors import InvalidInput
 from ..files import commit_parts
 from ..identity import check_register, letter_identity
-from ..issuing import PLACEHOLDER_NUMBER, open_register, output_name, recover, reserve_spec
-from ..letters import Prepared, render_context, template_for
+from ..housestyle.fit import FIT_KEY
+from ..issuing import PLACEHOLDER_NUMBER, open_register, output_name, recover, register_data, reserve_spec
+from ..letters import Prepared, fit_letter, render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
 from ..preflight import check_config, check_filename_pattern, check_output_folder
@@ -252,6 +253,12 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
     register_id = register.register_id
     in_flight = None
     for chunk, prepared in _prepared_chunks(kind, pending):
+        fits = {}
+        for i, (p, _data) in enumerate(prepared):  # measured here, by this process's one LibreOffice
+            fit_letter(template, p.context, config, PLACEHOLDER_NUMBER)
+            if p.context.get(FIT_KEY):  # kept with the register's data (reissues) and sent to the worker
+                fits[i] = p.context[FIT_KEY]
+                prepared[i] = (p, register_data(p))
         specs = [reserve_spec(config, p, template.name, template.sha256, data=data, actor=actor,
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, (p, data) in zip(chunk, prepared)]
         entries, taken = register.claim_many(specs)  # rows another run claimed meanwhile are kept, not issued twice
@@ -264,7 +271,8 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
         for i, entry in zip([i for i in range(len(chunk)) if i not in taken], entries):
             p, _data = prepared[i]
             name = output_name(config, p, entry.number, entry.seq, used)
-            jobs_.append(Job(i, entry.number, str(out_dir / name), chunk[i].spilled, letter_identity(entry, register_id)))
+            jobs_.append(Job(i, entry.number, str(out_dir / name), chunk[i].spilled, letter_identity(entry, register_id),
+                             fits.get(i)))
         del prepared, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
         started = (mapper.submit(run_job, jobs_), chunk, seqs)

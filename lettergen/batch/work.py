@@ -27,6 +27,7 @@ from typing import Any, Iterator
 from ..config import Config
 from ..errors import CheckFailed, InvalidInput
 from ..files import write_unsynced
+from ..housestyle.fit import FIT_KEY
 from ..issuing import register_data
 from ..letters import Prepared, prepare, render_context, render_with_text
 from ..models import Problem
@@ -162,6 +163,7 @@ class Job:
     path: str
     spilled: Spilled
     identity: dict[str, str] | None = None  # document properties naming the register
+    fit: dict[str, int] | None = None  # the letter's fitted spacing, measured by the batch process
 
 
 @dataclass
@@ -188,6 +190,8 @@ def run_job(job: Job) -> Done:
 
     try:
         _document, context = load_spilled(job.spilled)
+        if job.fit:
+            context[FIT_KEY] = job.fit
         docx, xml = render_with_text(_state["template"], context, job.number, job.identity)
         kind = _state["kind"]
         notes = [str(f) for f in check_letter_quality(kind.kind, context, None, _state["config"], xml=xml)

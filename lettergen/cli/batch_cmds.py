@@ -25,8 +25,10 @@ from .options import cli, kind_argument, pass_app
 @click.option("--combine", "combine_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write one combined .docx of the batch for printing (each letter on a new page).")
 @click.option("--pdf", is_flag=True, help="Also convert every letter to PDF with LibreOffice ([pdf] instances warm offices in parallel, default one per core). Refused before any number is taken when LibreOffice is missing (exit 6).")
 @click.option("--combine-pdf", "combine_pdf", type=click.Path(dir_okay=False, path_type=Path), help="One combined PDF in register order (implies --pdf).")
+@click.option("--pdfa", is_flag=True, help="Like --pdf, as archival PDF/A-2b (or set [pdf] archival = true).")
 @pass_app
-def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, strict, dry_run, combine_path, pdf, combine_pdf):
+def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, strict, dry_run, combine_path, pdf, combine_pdf,
+              pdfa):
     """Generate KIND letters (信函) for every row of INPUT (.csv or .xlsx).
 
     Columns may be headed by field names or their Chinese labels (客户名称,
@@ -36,6 +38,8 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, s
     and issues the rest.  Exit code 2 if any row is invalid.
     """
     out_dir = out_dir or app.config.output_dir
+    if pdfa:
+        app.config.data.setdefault("pdf", {})["archival"] = pdf = True
     progress = _Progress() if sys.stderr.isatty() and not dry_run else None
     try:
         result, outputs = generate(

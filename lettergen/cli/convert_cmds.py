@@ -35,14 +35,16 @@ def doctor_cmd() -> None:
               help="Seconds allowed per document before LibreOffice is restarted.")
 @click.option("--instances", type=click.IntRange(min=0), default=0, show_default=True,
               help="Warm LibreOffice instances converting in parallel (0: one per core).")
-def pdf_cmd(files: tuple[Path, ...], out_dir: Path | None, merge_to: Path | None, timeout: float, instances: int) -> None:
+@click.option("--pdfa", is_flag=True, help="Archival PDF/A-2b (GB/T 23286 = ISO 19005-2), every font embedded.")
+def pdf_cmd(files: tuple[Path, ...], out_dir: Path | None, merge_to: Path | None, timeout: float, instances: int,
+            pdfa: bool) -> None:
     """Convert existing .docx letters to PDF with warm LibreOffice instances (one per core).
 
     Every file is tried; failures are listed and the command exits 6 if any
     failed.  With --merge, the combined PDF holds the letters that converted.
     """
     pairs = [(f, (out_dir or f.parent) / f"{f.stem}.pdf") for f in files]
-    with ConverterPool(instances or None, timeout=timeout) as pool:
+    with ConverterPool(instances or None, timeout=timeout, pdfa=pdfa) as pool:
         results = pool.convert_many(pairs)
     for r in results:
         if r.ok:

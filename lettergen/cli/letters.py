@@ -76,9 +76,11 @@ def validate_cmd(app, kind: str, input_path: Path) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The .docx to write (default: [output] dir and filename pattern of the settings).")
 @click.option("--number", help="Print this document number (文号) instead of taking the next one from the register; the letter is then NOT registered (drafts, previews).")
 @click.option("--pdf", is_flag=True, help="Also write a PDF beside the .docx (LibreOffice) and record it.")
+@click.option("--pdfa", is_flag=True, help="Like --pdf, as archival PDF/A-2b (or set [pdf] archival = true).")
 @click.option("--strict", is_flag=True, help="Refuse the letter (no number used) on wording or time-limit warnings (服务忌语, 时限).")
 @pass_app
-def render_cmd(app, kind: str, input_path: Path, output: Path | None, number: str | None, pdf: bool, strict: bool) -> None:
+def render_cmd(app, kind: str, input_path: Path, output: Path | None, number: str | None, pdf: bool, pdfa: bool,
+               strict: bool) -> None:
     """Render one KIND letter from INPUT (YAML or JSON) into a .docx.
 
     The document number comes from the register (发文登记簿) and the letter is
@@ -86,6 +88,8 @@ def render_cmd(app, kind: str, input_path: Path, output: Path | None, number: st
     is invalid (exit code 2).
     """
     data = api.load_data(input_path, app.config)
+    if pdfa:
+        app.config.data.setdefault("pdf", {})["archival"] = pdf = True
     if number:
         if output is None:
             raise click.UsageError("--number needs -o/--output")

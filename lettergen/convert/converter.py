@@ -25,7 +25,8 @@ from pathlib import Path
 from ..errors import ConversionError
 from .office import Office, OfficeDied, OfficeHung
 
-INSTALL_HINT = "apt-get install libreoffice-writer-nogui python3-uno fonts-noto-cjk fonts-arphic-ukai"
+INSTALL_HINT = ("apt-get install libreoffice-writer-nogui python3-uno fonts-noto-cjk fonts-arphic-ukai"
+                " texlive-lang-chinese fonts-liberation2")
 
 _SOFFICE_CANDIDATES = [
     "/usr/bin/soffice",
@@ -129,8 +130,10 @@ class Converter:
     """
 
     def __init__(self, *, timeout: float = 60.0, soffice: str | None = None,
-                 start_timeout: float = 60.0, failures: StartFailures | None = None):
+                 start_timeout: float = 60.0, failures: StartFailures | None = None, pdfa: bool = False):
         self.timeout = timeout
+        #: Write PDF/A-2b (archival: every font embedded, XMP identification).
+        self.pdfa = pdfa
         self.start_timeout = start_timeout
         self._soffice = soffice
         #: Failed starts so far (shared with the other converters of a pool).
@@ -199,7 +202,7 @@ class Converter:
         for attempt in (1, 2):
             office = self._ensure_office(docx)
             try:
-                office.convert(docx, part, self.timeout)
+                office.convert(docx, part, self.timeout, pdfa=self.pdfa)
                 return
             except OfficeHung:
                 self._discard_office()

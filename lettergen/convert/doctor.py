@@ -53,7 +53,7 @@ class DoctorReport:
             "Faces:",
             *(f"  {face:<20} {yes(present)}" for face, present in self.faces.items()),
             "Template fonts (name -> face used in PDFs):",
-            *(f"  {_pad(c.name, 14)} -> {c.actual or '?'}" + ("" if c.ok else f"   (expected {c.expected})")
+            *(f"  {_pad(c.name, 16)} -> {c.actual or '?'}" + ("" if c.ok else f"   (expected {c.expected})")
               for c in self.fonts),
         ]
         if self.problems:

@@ -18,17 +18,23 @@ FONTS_CONF = Path(__file__).resolve().parent.parent / "fonts" / "fonts.conf"
 SERIF = "Noto Serif CJK SC"
 SANS = "Noto Sans CJK SC"
 KAI = "AR PL UKai CN"
+FANG = "FandolFang"
+LATIN_SERIF = "Liberation Serif"
 
-#: Debian packages providing each face.
-FACE_PACKAGES = {SERIF: "fonts-noto-cjk", SANS: "fonts-noto-cjk", KAI: "fonts-arphic-ukai"}
+#: Debian packages providing each face.  FandolFang (a FangSong face covering
+#: all of GB 2312) comes with TeX Live's Chinese fonts; Liberation Serif has the
+#: metrics of Times New Roman, so Latin text and digits break as in Word.
+FACE_PACKAGES = {SERIF: "fonts-noto-cjk", SANS: "fonts-noto-cjk", KAI: "fonts-arphic-ukai",
+                 FANG: "texlive-lang-chinese", LATIN_SERIF: "fonts-liberation2"}
 
 #: Template font name -> face it should be drawn with.
 TEMPLATE_FONTS: dict[str, str] = {
     "宋体": SERIF, "SimSun": SERIF,
-    "仿宋": SERIF, "仿宋_GB2312": SERIF, "FangSong": SERIF,
+    "仿宋": FANG, "仿宋_GB2312": FANG, "FangSong": FANG,
     "方正小标宋简体": SERIF, "华文中宋": SERIF, "STZhongsong": SERIF,
     "黑体": SANS, "SimHei": SANS,
     "楷体": KAI, "楷体_GB2312": KAI, "KaiTi": KAI,
+    "Times New Roman": LATIN_SERIF,
 }
 
 
@@ -39,13 +45,14 @@ def fontconfig_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def fc_match(name: str, *, lang: str = "zh-cn") -> str | None:
-    """Family fontconfig draws ``name`` with under our config; None without fc-match."""
+def fc_match(name: str, *, lang: str = "zh-cn", what: str = "family[0]") -> str | None:
+    """Family (or, with ``what="file"``, the font file) fontconfig draws ``name``
+    with under our config; None without fc-match."""
     exe = shutil.which("fc-match")
     if exe is None:
         return None
     proc = subprocess.run(
-        [exe, "--format=%{family[0]}", f"{name}:lang={lang}"],
+        [exe, f"--format=%{{{what}}}", f"{name}:lang={lang}"],
         env=fontconfig_env(), capture_output=True, text=True, timeout=30,
     )
     if proc.returncode != 0:
@@ -54,9 +61,25 @@ def fc_match(name: str, *, lang: str = "zh-cn") -> str | None:
 
 
 def installed_families() -> set[str] | None:
-    """All installed font family names, or None without fc-list."""
+    """Font family names the converter can use (our config: the system's fonts
+    plus the Fandol folder), or None without fc-list."""
     exe = shutil.which("fc-list")
     if exe is None:
         return None
-    proc = subprocess.run([exe, "--format=%{family}\n"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([exe, "--format=%{family}\n"], env=fontconfig_env(),
+                          capture_output=True, text=True, timeout=60)
     return {fam.strip() for line in proc.stdout.splitlines() for fam in line.split(",")}
+
+
+def coverage(font_file: str | Path) -> set[int] | None:
+    """Code points the font file has glyphs for (from ``fc-query``), or None without it."""
+    exe = shutil.which("fc-query")
+    if exe is None:
+        return None
+    proc = subprocess.run([exe, "--format=%{charset}", str(font_file)], capture_output=True,
+                          text=True, timeout=60)
+    points: set[int] = set()
+    for part in proc.stdout.split():
+        low, _, high = part.partition("-")
+        points.update(range(int(low, 16), int(high or low, 16) + 1))
+    return points

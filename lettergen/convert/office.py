@@ -77,11 +77,12 @@ class Office:
             self.kill()
             raise OfficeDied(reply.get("error") or "LibreOffice 未能启动")
 
-    def convert(self, src: Path, dst: Path, timeout: float) -> None:
-        """Convert ``src`` to ``dst``; raises OfficeHung, OfficeDied or RuntimeError."""
+    def convert(self, src: Path, dst: Path, timeout: float, *, pdfa: bool = False) -> None:
+        """Convert ``src`` to ``dst`` (PDF/A-2b with ``pdfa``); raises OfficeHung, OfficeDied or RuntimeError."""
         if not self.alive():
             raise OfficeDied("LibreOffice 进程已退出")
-        reply = self._request({"src": str(src), "dst": str(dst)}, timeout)
+        request = {"src": str(src), "dst": str(dst), **({"pdfa": True} if pdfa else {})}
+        reply = self._request(request, timeout)
         if reply.get("ok"):
             return
         # A failed store may be the first sign of a dying office: ask it.

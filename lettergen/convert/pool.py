@@ -49,10 +49,11 @@ class ConverterPool:
     """``size`` warm converters in parallel; a context manager like :class:`Converter`."""
 
     def __init__(self, size: int | None = None, *, timeout: float = 60.0, start_timeout: float = 60.0,
-                 soffice: str | None = None, max_failed_starts: int = 2):
+                 soffice: str | None = None, max_failed_starts: int = 2, pdfa: bool = False):
         self.size = max(int(size or default_instances()), 1)
         self.failures = StartFailures(max_failed_starts)
-        self._options = dict(timeout=timeout, start_timeout=start_timeout, soffice=soffice, failures=self.failures)
+        self._options = dict(timeout=timeout, start_timeout=start_timeout, soffice=soffice, failures=self.failures,
+                             pdfa=pdfa)
         self._converters: list[Converter] = []
         self._closing = threading.Event()
 

@@ -7,6 +7,7 @@ warm ``soffice`` listening on a private pipe and serves requests, one JSON
 object per line on stdin, one JSON reply per line on stdout:
 
     {"src": "/abs/in.docx", "dst": "/abs/out.pdf"}  ->  {"ok": true}
+                          (with "pdfa": true, the PDF is PDF/A-2b, ISO 19005-2)
                                   or {"ok": false, "fatal": false|true, "error": "..."}
     {"cmd": "ping"}                                  ->  {"ok": true} if the office answers
     {"cmd": "quit"}                                  ->  office terminated, exit
@@ -75,7 +76,11 @@ def _block_external_links(ctx):
     access.commitChanges()
 
 
-def _convert(desktop, src, dst):
+#: writer_pdf_Export's SelectPdfVersion for PDF/A-2b (ISO 19005-2 = GB/T 23286).
+PDFA_2B = 2
+
+
+def _convert(desktop, src, dst, pdfa=False):
     # MacroExecutionMode 0 = NEVER_EXECUTE, UpdateDocMode 0 = NO_UPDATE:
     # a letter must never run macros or fetch linked content.
     doc = desktop.loadComponentFromURL(
@@ -84,7 +89,11 @@ def _convert(desktop, src, dst):
     if doc is None:
         raise RuntimeError("LibreOffice 无法打开该文件（格式不支持或文件已损坏）")
     try:
-        doc.storeToURL(uno.systemPathToFileUrl(dst), _props(FilterName="writer_pdf_Export"))
+        options = {"FilterName": "writer_pdf_Export"}
+        if pdfa:
+            options["FilterData"] = uno.Any("[]com.sun.star.beans.PropertyValue",
+                                            _props(SelectPdfVersion=PDFA_2B))
+        doc.storeToURL(uno.systemPathToFileUrl(dst), _props(**options))
     finally:
         doc.close(True)
 
@@ -117,7 +126,7 @@ def main(argv):
             if request.get("cmd") == "ping":
                 desktop.getFrames().getCount()
             else:
-                _convert(desktop, request["src"], request["dst"])
+                _convert(desktop, request["src"], request["dst"], bool(request.get("pdfa")))
             _reply({"ok": True})
         except Exception as exc:
             message = getattr(exc, "Message", "") or str(exc)

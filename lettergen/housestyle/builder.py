@@ -32,9 +32,11 @@ from docxtpl import DocxTemplate
 from ..errors import TemplateError
 from ..packagetrust import refuse_untrusted
 from .package import save_reproducibly, set_core_properties, strip_package
-from .profiles import DEFAULT_PROFILE, Profile, mm_to_twips
+from .pages import add_page_furniture
+from .profiles import DEFAULT_PROFILE, Profile
 from .source import Control, Para, Source, Table, load_source, parse_source
 from .styles import TABLE_STYLE, apply_profile
+from .tables import column_widths
 
 _ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
           "right": WD_ALIGN_PARAGRAPH.RIGHT}
@@ -50,6 +52,7 @@ def build_template(source: dict | Source, profile: Profile) -> bytes:
             body.remove(child)
     apply_profile(doc, profile)
     _compose(doc, src, profile)
+    add_page_furniture(doc, profile)
     strip_package(doc)
     set_core_properties(doc, src.kind, f"lettergen house style: {profile.name}")
     data = save_reproducibly(doc)
@@ -108,9 +111,11 @@ def _compose(doc: Document, src: Source, profile: Profile) -> None:
     add("{{ number }}", style="LG Number")
     add(src.title.strip(), style="LG Title")
     add("{{ recipient.name }}：", style="LG Salutation")
-    for block in src.body:
+    for n, block in enumerate(src.body, 1):
         if isinstance(block, Para):
-            add(block.text.strip(), style=block.style)
+            para = add(block.text.strip(), style=block.style)
+            if n == len(src.body):  # the last lines of the body go with the closing
+                para.paragraph_format.keep_with_next = True
         elif isinstance(block, Control):
             add(block.tag, style="LG Control")
         else:
@@ -135,14 +140,6 @@ def _compose(doc: Document, src: Source, profile: Profile) -> None:
         add(text, style=style)
 
 
-def _column_widths(table: Table, profile: Profile) -> list[int]:
-    text_width = mm_to_twips(profile.page_width_mm - profile.margin_left_mm - profile.margin_right_mm)
-    fixed = [round(c.width_cm * 567) if c.width_cm else None for c in table.columns]
-    free = [i for i, w in enumerate(fixed) if w is None]
-    rest = max(text_width - sum(w for w in fixed if w), 567 * len(free))
-    return [w if w is not None else rest // len(free) for w in fixed]
-
-
 def _fill(cell, text: str, style: str, align: str | None = None) -> None:
     para = cell.paragraphs[0]
     para.style = style
@@ -157,7 +154,8 @@ def _add_table(doc: Document, spec: Table, profile: Profile) -> None:
     nrows = 4 + (1 if spec.footer else 0)
     table = doc.add_table(rows=nrows, cols=ncols)
     table.style = TABLE_STYLE
-    widths = _column_widths(spec, profile)
+    table.autofit = False  # fixed layout: the measured widths, not the content's whim
+    widths = column_widths(spec, profile)
     for row in table.rows:
         for cell, width in zip(row.cells, widths):
             cell.width = Twips(width)
@@ -168,6 +166,8 @@ def _add_table(doc: Document, spec: Table, profile: Profile) -> None:
     tblw.set(qn("w:w"), str(sum(widths)))
     header, loop_start, data, loop_end = table.rows[:4]
     header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for row in table.rows[1:]:  # a row never splits across pages
+        row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))
     for cell, col in zip(header.cells, spec.columns):
         _fill(cell, col.header, "LG Table Header")
     _fill(loop_start.cells[0], f"{{%tr for {spec.item} in {spec.rows} %}}", "LG Table Text")

@@ -24,7 +24,8 @@ NUMBER_LIKE = re.compile(r"[〔\[【(（［]\s*\d{4}\s*[〕\]】)）］]\s*第?\
 CLOSING = re.compile(r"^\s*(此致|特此|顺颂|顺祝|祝商祺|敬请|专此|此复|谨此|谨致|再次感谢)")
 REGARDS = re.compile(r"^\s*(敬礼|商祺|顺利|安好|近安|生意兴隆|大安)")
 FIELD_LINE = re.compile(r"^[^，。；！？,;]{1,10}[：:][^。]*$")
-BODY_STYLES = {"LG Body": True, "LG Heading": True, "LG Attachment": True, "LG Plain": False}
+BODY_STYLES = {"LG Body": True, "LG Heading": True, "LG Attachment": True, "LG Plain": False,
+               "LG Field": False}
 
 
 @dataclass

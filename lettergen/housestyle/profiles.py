@@ -5,7 +5,7 @@ A profile is plain data read by both the template builder
 (:mod:`lettergen.housestyle.check`), so the two cannot drift apart.
 
 ``song`` (default) follows the domain brief: A4, Word's default margins,
-宋体 小四 body, 黑体 小二 title.  ``fangsong`` follows GB/T 9704-2012 as far as a
+宋体 小四 body on fixed 23 pt lines, 黑体 小二 title.  ``fangsong`` follows GB/T 9704-2012 as far as a
 business letter needs: its margins, 仿宋 四号 body on fixed 28 pt lines and a
 方正小标宋简体 二号 title.
 """
@@ -51,6 +51,17 @@ class Profile:
     line_exact_pt: float | None = None
     #: Proportional line spacing, used when ``line_exact_pt`` is ``None``.
     line_multiple: float = 1.5
+    #: The tightest line spacing the fitting step may use (pt for exact lines,
+    #: a multiple for proportional ones), reached in ``fit_steps`` steps; the
+    #: paragraph spacing shrinks with it down to half.
+    fit_line_min: float = 1.2
+    fit_steps: int = 3
+    #: Table text size (五号) and the page-number footer: "song" (第2页 共3页,
+    #: centred) or "gbt9704" (— 2 —, on the outside edge).
+    table_size_pt: float = 10.5
+    page_number_style: str = "song"
+    #: Distance of the footer's bottom from the page's bottom edge.
+    footer_mm: float = 17.5
     page_width_mm: float = 210.0
     page_height_mm: float = 297.0
 
@@ -66,6 +77,10 @@ class Profile:
     def first_line_twips(self) -> int:
         """Two characters of body text, in twips (what LibreOffice reads)."""
         return round(2 * self.body_size_pt * 20)
+
+    @property
+    def text_width_twips(self) -> int:
+        return mm_to_twips(self.page_width_mm - self.margin_left_mm - self.margin_right_mm)
 
     def margins_twips(self) -> dict[str, int]:
         return {
@@ -93,6 +108,10 @@ _PROFILES: dict[str, Profile] = {
             body_size_pt=12.0,
             title_font="黑体",
             title_size_pt=18.0,
+            # Word's "1.5 lines" of 小四 宋体, as a fixed pitch: the same in Word
+            # and LibreOffice whatever the substitute face's own line height.
+            line_exact_pt=23.0,
+            fit_line_min=20.0,
         ),
         Profile(
             name="fangsong",
@@ -106,6 +125,10 @@ _PROFILES: dict[str, Profile] = {
             title_font="方正小标宋简体",
             title_size_pt=22.0,
             line_exact_pt=28.0,
+            fit_line_min=25.0,
+            page_number_style="gbt9704",
+            # GB/T 9704 §7.5: page numbers 7 mm below the type area (35 mm - 7 mm - 四号 digits)
+            footer_mm=23.0,
         ),
     )
 }

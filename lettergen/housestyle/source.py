@@ -15,17 +15,26 @@ Format::
       - {p: "{%p if level == 'final' %}"}   # docxtpl control paragraph, kept alone
       - {heading: "一、欠款明细"}     # sub-heading: body style, bold (LG Heading)
       - {plain: "户名：{{ payee.account_name }}"}  # body font, no indent (LG Plain)
+      - {field: "开户行：{{ payee.bank }}"}  # a field line, indented two characters
+                                     # like the body's first lines, wrapped lines too (LG Field)
       - {paragraphs: "complaint.findings"}  # one LG Body paragraph per line of the
                                      # field: {%p for para in FIELD|paragraphs %}
       - {table:                      # bordered table (LG Table), header row bold
           rows: "items",             # Jinja expression of the row list
           item: "item",              # loop variable (default "item")
           columns: [{header: "发票号", value: "{{ item.invoice_no }}",
-                     width_cm: 3.0, align: left},      # align: left|center|right
+                     align: left},                     # align: left|center|right
                     {header: "金额（元）", value: "{{ item.amount|money }}",
-                     align: right}],
+                     type: amount, align: right}],
           footer: ["合计", "{{ total|money }}"]}    # optional; if shorter than
                                      # the columns, its first cell spans the rest
+
+Column widths: ``type`` says what a column holds, ``date`` (2026年12月31日),
+``amount`` (up to 9,999,999,999.00), ``count`` (up to 99999) or ``text`` (the
+default); a ``sample`` text can be given for a short text column that must not
+wrap (``sample: 千克``).  Dates, amounts, counts, samples and every header are
+measured in the table font (五号, bold headers) and never break; text columns
+share the rest of the line and wrap.  ``width_cm`` fixes a column's width.
 
 Text is Jinja as docxtpl renders it; each string becomes one run of one
 paragraph, so tags are never split.  Filters provided by the rendering engine:
@@ -46,6 +55,7 @@ _CONTROL = re.compile(r"^\{%p\s.*%\}$", re.DOTALL)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _EXPR = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\[\]'\"]*$")
 ALIGNS = ("left", "center", "right")
+COLUMN_TYPES = ("text", "date", "amount", "count")
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,8 @@ class Column:
     value: str
     width_cm: float | None = None
     align: str = "left"
+    type: str = "text"
+    sample: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,7 +139,7 @@ def _parse_block(raw: Any, where: str) -> list[Block]:
     if isinstance(raw, str):
         return [Para("LG Body", raw)]
     if not isinstance(raw, dict) or len(raw) != 1:
-        _fail(where, "应为字符串或只有一个键的映射（p、heading、plain、paragraphs、table）")
+        _fail(where, "应为字符串或只有一个键的映射（p、heading、plain、field、paragraphs、table）")
     (key, value), = raw.items()
     if key == "table":
         return [_parse_table(value, where)]
@@ -141,6 +153,8 @@ def _parse_block(raw: Any, where: str) -> list[Block]:
         return [Para("LG Heading", value)]
     if key == "plain":
         return [Para("LG Plain", value)]
+    if key == "field":
+        return [Para("LG Field", value)]
     if key == "paragraphs":
         if not _EXPR.match(value.strip()):
             _fail(where, "paragraphs 的值应为字段路径，如 complaint.findings")
@@ -172,16 +186,19 @@ def _parse_table(spec: Any, where: str) -> Table:
         cw = f"{where} 第{j}列"
         if not isinstance(c, dict) or not {"header", "value"} <= set(c):
             _fail(cw, "每列需要 header 和 value")
-        if set(c) - {"header", "value", "width_cm", "align"}:
-            _fail(cw, "列只允许 header、value、width_cm、align")
+        if set(c) - {"header", "value", "width_cm", "align", "type", "sample"}:
+            _fail(cw, "列只允许 header、value、width_cm、align、type、sample")
         align = c.get("align", "left")
         if align not in ALIGNS:
             _fail(cw, f"align 只能是 {'、'.join(ALIGNS)}")
+        ctype = c.get("type", "text")
+        if ctype not in COLUMN_TYPES:
+            _fail(cw, f"type 只能是 {'、'.join(COLUMN_TYPES)}")
         width = c.get("width_cm")
         if width is not None and (not isinstance(width, (int, float)) or width <= 0):
             _fail(cw, "width_cm 应为正数")
         columns.append(Column(str(c["header"]), str(c["value"]),
-                              float(width) if width else None, align))
+                              float(width) if width else None, align, ctype, str(c.get("sample") or "")))
     footer = spec.get("footer") or []
     if not isinstance(footer, list) or len(footer) > len(columns):
         _fail(where, "table.footer 应为列表，且不多于列数")

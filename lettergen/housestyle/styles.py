@@ -18,24 +18,28 @@ THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 A4_TWIPS = (11906, 16838)
 
 # name -> (basedOn name, overrides).  Overrides keys: jc, indent ("chars2" |
-# "none"), bold, font ("title" | None), size ("title" | None), before/after
-# (in lines of the profile), contextual, keep_next (closing, signature and date
-# stay on one page).
+# "left2" | "none"), bold, font ("title" | None), size ("title" | "table" |
+# "footer" | None), before/after (in lines of the profile), single (single
+# line spacing), contextual, keep_next (attachments, closing, signature and
+# date stay on one page with the last lines of the body).
 STYLE_SPECS: dict[str, tuple[str, dict]] = {
     "LG Plain": ("Normal", {"jc": "left", "indent": "none"}),
     "LG Body": ("LG Plain", {"indent": "chars2"}),
-    "LG Heading": ("LG Body", {"bold": True}),
+    "LG Heading": ("LG Body", {"bold": True, "keep_next": True}),
+    "LG Field": ("LG Plain", {"indent": "left2"}),
     "LG Number": ("LG Plain", {"jc": "right", "after": 1}),
     "LG Title": ("LG Plain", {"jc": "center", "font": "title", "size": "title", "after": 1}),
     "LG Salutation": ("LG Plain", {}),
     "LG Closing": ("LG Body", {"keep_next": True}),
     "LG Regards": ("LG Plain", {"keep_next": True}),
-    "LG Attachment": ("LG Body", {}),
+    "LG Attachment": ("LG Body", {"keep_next": True}),
     "LG Signature": ("LG Plain", {"jc": "right", "before": 2, "contextual": True, "keep_next": True}),
     "LG Date": ("LG Plain", {"jc": "right"}),
-    "LG Table Text": ("LG Plain", {}),
-    "LG Table Header": ("LG Table Text", {"jc": "center", "bold": True}),
+    "LG Table Text": ("LG Plain", {"size": "table", "single": True}),
+    "LG Table Header": ("LG Table Text", {"jc": "center", "bold": True, "size": "table"}),
     "LG Control": ("LG Plain", {}),
+    "LG Header": ("LG Plain", {"jc": "right", "size": "table", "single": True}),
+    "LG Footer": ("LG Plain", {"jc": "center", "size": "footer", "single": True}),
 }
 TABLE_STYLE = "LG Table"
 KEEP_STYLE_IDS = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList"}
@@ -87,10 +91,14 @@ def _ppr(profile: Profile, spec: dict):
     ppr = OxmlElement("w:pPr")  # children in the schema's order
     if spec.get("keep_next"):
         ppr.append(_el("w:keepNext"))
-    if "before" in spec or "after" in spec:
+    if spec.get("single"):
+        ppr.append(_el("w:spacing", before=0, after=0, line=240, lineRule="auto"))
+    elif "before" in spec or "after" in spec:
         ppr.append(_spacing(profile, spec.get("before", 0), spec.get("after", 0)))
     if spec.get("indent") == "chars2":
         ppr.append(_el("w:ind", firstLineChars=200, firstLine=profile.first_line_twips))
+    elif spec.get("indent") == "left2":
+        ppr.append(_el("w:ind", leftChars=200, left=profile.first_line_twips, firstLineChars=0, firstLine=0))
     elif spec.get("indent") == "none":
         ppr.append(_el("w:ind", firstLineChars=0, firstLine=0, left=0, right=0))
     if spec.get("contextual"):
@@ -132,13 +140,21 @@ def apply_profile(doc: Document, profile: Profile) -> None:
             st.append(ppr)
         title = spec.get("font") == "title"
         st.append(_rpr(profile, font=profile.title_font if title else None,
-                       size_pt=profile.title_size_pt if spec.get("size") == "title" else None,
+                       size_pt=_size(profile, spec.get("size")),
                        bold=spec.get("bold", False) or (title and profile.title_bold)))
         styles.append(st)
     styles.append(_table_style())
     strip_theme_fonts(styles)
     _settings(doc)
     _font_table(doc, profile)
+
+
+def _size(profile: Profile, size: str | None) -> float | None:
+    if size == "title":
+        return profile.title_size_pt
+    if size == "table" or (size == "footer" and profile.page_number_style == "song"):
+        return profile.table_size_pt
+    return None  # the body size (GB/T 9704 page numbers: 四号, as the body)
 
 
 def strip_theme_fonts(root) -> None:
@@ -157,6 +173,7 @@ def _set_doc_defaults(styles, profile: Profile) -> None:
     rpr_default.append(_rpr(profile))
     ppr_default = OxmlElement("w:pPrDefault")
     ppr_default.append(OxmlElement("w:pPr"))
+    ppr_default[0].append(_el("w:widowControl"))
     ppr_default[0].append(_spacing(profile))
     defaults.append(rpr_default)
     defaults.append(ppr_default)
@@ -172,8 +189,8 @@ def _table_style():
         borders.append(_el(f"w:{side}", val="single", sz=4, space=0, color="auto"))
     tblpr.append(borders)
     margins = OxmlElement("w:tblCellMar")
-    for side in ("left", "right"):
-        margins.append(_el(f"w:{side}", w=108, type="dxa"))
+    for side, width in (("top", 28), ("left", 108), ("bottom", 28), ("right", 108)):
+        margins.append(_el(f"w:{side}", w=width, type="dxa"))
     tblpr.append(margins)
     st.append(tblpr)
     return st
@@ -188,7 +205,7 @@ def _page_setup(doc: Document, profile: Profile) -> None:
                     h=mm_to_twips(profile.page_height_mm)))
     m = profile.margins_twips()
     sect.append(_el("w:pgMar", top=m["top"], right=m["right"], bottom=m["bottom"],
-                    left=m["left"], header=851, footer=992, gutter=0))
+                    left=m["left"], header=851, footer=mm_to_twips(profile.footer_mm), gutter=0))
     sect.append(_el("w:cols", space=425))
     sect.append(_el("w:docGrid", linePitch=line_twips(profile)))
 

@@ -75,8 +75,8 @@ def xml_paragraphs(xml: str) -> list[Paragraph]:
                 text = unescape("".join(parts)).strip()
                 if text:
                     out.append(Paragraph(index, text))
-        elif stack:  # tab or line break inside a paragraph
-            stack[-1][1].append(" ")
+        elif stack:  # tab or line break inside a paragraph, as python-docx reads them
+            stack[-1][1].append("\t" if tok == "<w:tab/>" else "\n")
     return out
 
 
