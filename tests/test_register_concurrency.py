@@ -86,7 +86,7 @@ def finish(proc: subprocess.Popen, timeout: float = 180) -> list[str]:
 @pytest.mark.parametrize("modes", [("single",) * 4, ("single", "batch", "single", "batch")], ids=["single", "mixed"])
 def test_four_processes_issuing_50_each_get_numbers_1_to_200(register_url, tmp_path, modes):
     Register(register_url).close()  # schema created up front; workers race only for numbers
-    start_at = time.time() + 1.5
+    start_at = time.time() + 4  # every worker imported and waiting, even on a busy machine
     procs = [start_worker(register_url, f"w{i}", mode, 50, tmp_path / f"w{i}", start_at)
              for i, mode in enumerate(modes)]
     printed = [finish(p) for p in procs]
