@@ -75,7 +75,7 @@ def _query(register: Register, filters: dict) -> list[Entry]:
 
 @cli.group("register")
 def register_group() -> None:
-    """The register of issued letters (发文登记簿): list, show, void, export, verify."""
+    """The register of issued letters (发文登记簿): list, show, void, export, verify, backup, rebuild, recover."""
 
 
 @register_group.command("list")
