@@ -1,0 +1,230 @@
+"""The HTML pages (under ``/ui``): login, 写信, 登记簿, one letter, and their forms.
+
+Pages are Jinja2 templates; forms that change anything post the session's
+CSRF token and answer with a redirect (post/redirect/get).
+"""
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
+
+from .. import accounts, api, jsondata
+from ..accounts import LoginRefused, Session
+from ..errors import LettergenError
+from ..files import sha256_file
+from ..register import STATUS_LABELS, STATUSES
+from ..schemas import load_kind
+from .auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebAuthError, new_login_csrf, require, session_of, set_cookie
+from .forms import config_for, previewer
+
+router = APIRouter()
+
+
+def _web(request: Request):
+    return request.app.state.web
+
+
+def render(request: Request, name: str, session: Session | None, status: int = 200, **context) -> Response:
+    return _web(request).templates.TemplateResponse(
+        request, name, {"session": session, "page": name.removesuffix(".html"), **context}, status_code=status)
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/ui/") and not target.startswith("//") else "/ui/write"
+
+
+def _letter_url(number: str, suffix: str = "") -> str:
+    return f"/ui/letters/{quote(number, safe='')}{suffix}"
+
+
+# --- signing in and out ------------------------------------------------------
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/ui/write", error: str = "") -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_csrf()
+    response = render(request, "login.html", None, status=401 if error else 200, next=_safe_next(next),
+                      error=error, login_csrf=token)
+    set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, name: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
+          next: str = Form("/ui/write")) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not expected or csrf_token != expected:
+        return login_page(request, next, error="登录表单已过期或缺少安全令牌（CSRF），请重新登录")
+    web = _web(request)
+    try:
+        session = accounts.login(name, password, web.config, register=web.register)
+    except LoginRefused as exc:
+        return login_page(request, next, error=exc.message)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_cookie(response, request, SESSION_COOKIE, session.token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: Session = Depends(require("read"))) -> Response:
+    accounts.logout(session.token, _web(request).config, register=_web(request).register)
+    response = RedirectResponse("/ui/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("")
+@router.get("/")
+def ui_home() -> Response:
+    return RedirectResponse("/ui/write", status_code=303)
+
+
+# --- 写信 ----------------------------------------------------------------------
+
+@router.get("/write")
+def write_page(request: Request, kind: str = "payment_reminder", correct: str = "",
+               session: Session = Depends(require("draft"))) -> Response:
+    if correct and not session.user.may("correct"):
+        raise WebAuthError(403, f"您的角色（{session.user.role_label}）无权订正信函")
+    kinds = api.kinds(_web(request).config)
+    if correct:
+        kind = _web(request).register.get(correct).kind
+    if kind not in {k.key for k in kinds}:
+        kind = kinds[0].key
+    return render(request, "write.html", session, kinds=kinds, kind=kind, correct=correct)
+
+
+# --- 登记簿 --------------------------------------------------------------------
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+@router.get("/register")
+def register_page(request: Request, kind: str = "", customer: str = "", status: str = "", date_from: str = "",
+                  date_to: str = "", message: str = "", session: Session = Depends(require("read"))) -> Response:
+    web = _web(request)
+    filters = dict(kind=kind or None, customer=customer.strip() or None, status=status if status in STATUSES else None,
+                   date_from=_day(date_from), date_to=_day(date_to))
+    entries = web.register.list(**filters)
+    entries.sort(key=lambda e: e.created_at, reverse=True)
+    return render(request, "register.html", session, entries=entries[:500], total=len(entries),
+                  kinds=api.kinds(web.config), statuses=STATUS_LABELS, message=message,
+                  filters={"kind": kind, "customer": customer, "status": status, "date_from": date_from,
+                           "date_to": date_to}, letter_url=_letter_url)
+
+
+@router.get("/register/export.xlsx")
+def export(request: Request, kind: str = "", customer: str = "", status: str = "",
+           session: Session = Depends(require("export"))) -> Response:
+    web = _web(request)
+    entries = web.register.list(kind=kind or None, customer=customer or None, status=status or None)
+    folder = Path(tempfile.mkdtemp(prefix="lettergen-export-"))
+    path = folder / "register.xlsx"
+    web.register.export(entries, path)
+    return FileResponse(path, filename="登记簿.xlsx", background=BackgroundTask(_remove, folder),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@router.get("/register/verify")
+def verify(request: Request, session: Session = Depends(require("read"))) -> Response:
+    report = _web(request).register.verify()
+    return render(request, "verify.html", session, report=report)
+
+
+# --- one letter -------------------------------------------------------------------
+
+@router.get("/letters/{number}")
+def letter_page(number: str, request: Request, message: str = "", error: str = "",
+                session: Session = Depends(require("read"))) -> Response:
+    web = _web(request)
+    try:
+        entry = web.register.get(number)
+    except LettergenError as exc:
+        return render(request, "error.html", session, status=404, message=exc.message)
+    schema = load_kind(web.config.schemas_dir, entry.kind)
+    rows = _data_rows(jsondata.plain(jsondata.decode(entry.data.get("input", {}))), schema)
+    return render(request, "letter.html", session, entry=entry, rows=rows, message=message, error=error,
+                  letter_url=_letter_url, kind_name=schema.name)
+
+
+def _data_rows(data, schema, path: tuple = ()) -> list[tuple[str, str]]:
+    """(Chinese label, value) for every leaf of the stored data."""
+    rows: list[tuple[str, str]] = []
+    items = data.items() if isinstance(data, dict) else enumerate(data)
+    for key, value in items:
+        here = path + (key,)
+        if isinstance(value, (dict, list)):
+            rows += _data_rows(value, schema, here)
+        else:
+            rows.append((schema.label_of(here), "" if value is None else str(value)))
+    return rows
+
+
+@router.post("/letters/{number}/void")
+def void(number: str, request: Request, reason: str = Form(""), session: Session = Depends(require("void"))) -> Response:
+    web = _web(request)
+    try:
+        web.register.mark_void(number, f"{reason.strip()}（{session.user.actor}）" if reason.strip() else "")
+    except LettergenError as exc:
+        return RedirectResponse(_letter_url(number) + f"?error={quote(exc.message)}", status_code=303)
+    return RedirectResponse(_letter_url(number) + f"?message={quote('已作废')}", status_code=303)
+
+
+@router.post("/letters/{number}/reissue")
+def reissue(number: str, request: Request, session: Session = Depends(require("reissue"))) -> Response:
+    try:
+        target = api.reissue(number, config=config_for(_web(request).config, session))
+    except LettergenError as exc:
+        return RedirectResponse(_letter_url(number) + f"?error={quote(exc.message)}", status_code=303)
+    return RedirectResponse(_letter_url(number) + f"?message={quote(f'已按登记数据重新生成，与原件一致：{target.name}')}",
+                            status_code=303)
+
+
+@router.get("/letters/{number}/docx")
+def download_docx(number: str, request: Request, session: Session = Depends(require("read"))) -> Response:
+    entry = _web(request).register.get(number)
+    if not entry.output_path or not Path(entry.output_path).is_file():
+        return render(request, "error.html", session, status=404, message=f"文号 {number} 没有可下载的 .docx 文件")
+    return FileResponse(entry.output_path, filename=f"{number}.docx",
+                        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@router.get("/letters/{number}/pdf")
+def download_pdf(number: str, request: Request, session: Session = Depends(require("read"))) -> Response:
+    """The letter's PDF; made on demand (and recorded) the first time it is asked for."""
+    web = _web(request)
+    entry = web.register.get(number)
+    if not entry.pdf_path or not Path(entry.pdf_path).is_file():
+        if entry.status != "issued" or not entry.output_path or not Path(entry.output_path).is_file():
+            return render(request, "error.html", session, status=404, message=f"文号 {number} 没有可转换的信函文件")
+        pdf = Path(entry.output_path).with_suffix(".pdf")
+        try:
+            previewer(request).pdf_of(Path(entry.output_path), pdf)
+        except LettergenError as exc:
+            return render(request, "error.html", session, status=503, message=exc.message)
+        entry = web.register.set_pdf(number, str(pdf), sha256_file(pdf))
+    return FileResponse(entry.pdf_path, filename=f"{number}.pdf", media_type="application/pdf")
+
+
+@router.get("/letters/{number}/preview")
+def letter_preview(number: str, request: Request, session: Session = Depends(require("read"))):
+    entry = _web(request).register.get(number)
+    if not entry.output_path or not Path(entry.output_path).is_file():
+        return {"mode": "none", "pages": [], "paragraphs": [], "notice": "没有可预览的信函文件"}
+    return previewer(request).preview(Path(entry.output_path).read_bytes()).as_json()
