@@ -14,19 +14,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
 from .config import Config, load_config
 from .errors import ConversionError, InputFileError, RegisterError, UnknownKind
-from .files import write_atomic
-from .issuing import Issued, issue, open_register, regenerate
+from .files import sha256_file, write_atomic
+from .issuing import Issued, issue, open_register, recover, regenerate
 from .letters import prepare, render_context, template_for, template_path, with_defaults
 from .models import KindInfo, RenderedLetter
-
+from .register import Entry, Register, VerifyReport
+from .register.idempotency import IdempotencyStore, in_flight
+from .register.keys import ApiKey, KeyStore
 from .schemas import KindSchema, kind_names, load_kind
 from .validation import ValidationResult, validate as _validate
 
@@ -123,30 +127,71 @@ def render_to_file(kind: str, data: dict[str, Any], output: str | Path, *, numbe
 
 # --- issuing through the register ---------------------------------------------
 
+@contextmanager
+def _opened(cfg: Config, register: Register | None) -> Iterator[Register]:
+    """``register`` when the caller holds one open (the HTTP service does), else the settings' register."""
+    if register is not None:
+        yield register
+        return
+    with open_register(cfg) as own:
+        yield own
+
+
+def request_hash(kind: str, data: dict[str, Any], **options: Any) -> str:
+    """A fingerprint of an issuing request (to tell an idempotent retry from a different request)."""
+    text = json.dumps({"kind": kind, "data": data, "options": options}, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None = None, config: Config | None = None,
                  pdf: bool = False, supersedes: str | None = None, corrects: dict | None = None,
-                 strict: bool = False) -> Issued:
+                 strict: bool = False, actor: str | None = None, idempotency_key: str | None = None,
+                 register: Register | None = None) -> Issued:
     """Validate, take the next number from the register, write and register one letter.
 
     Invalid data raises :class:`InvalidInput` and consumes no number; so does a
     wording / time-limit finding with ``strict`` (:class:`CheckFailed`).
     Otherwise those findings are returned as warnings in ``Issued.findings``.
+    ``actor`` is recorded as who issued it.  With ``idempotency_key``, a second
+    call with the same key and request returns the first letter
+    (``Issued.replayed``) and takes no number; the same key with another
+    request raises :class:`IdempotencyConflict`.
     """
     cfg = _config(config)
-    with open_register(cfg) as register:
-        issued = issue(kind, data, cfg, register, output=Path(output).resolve() if output else None,
-                       supersedes=supersedes, corrects=corrects, strict=strict)
-        if pdf:
+    options = dict(output=output, supersedes=supersedes, corrects=corrects, strict=strict, actor=actor)
+    with _opened(cfg, register) as reg:
+        if idempotency_key is None:
+            issued = issue(kind, data, cfg, reg, **{**options, "output": Path(output).resolve() if output else None})
+        else:
+            issued = _issue_once(kind, data, cfg, reg, idempotency_key, pdf=pdf, **options)
+        if pdf and not issued.replayed:
             from .pdfs import convert_issued  # PDF support only when asked for
 
-            failures = convert_issued(register, [(issued.entry.number, str(issued.path))])
+            failures = convert_issued(reg, [(issued.entry.number, str(issued.path))])
             if failures:
                 raise ConversionError(f"文号 {issued.entry.number} 已签发（{issued.path}），但 PDF 转换失败：{failures[0][1]}")
-            issued.entry = register.get(issued.entry.number)
+            issued.entry = reg.get(issued.entry.number)
     return issued
 
 
-def reissue(number: str, *, output: str | Path | None = None, config: Config | None = None) -> Path:
+def _issue_once(kind: str, data: dict[str, Any], cfg: Config, reg: Register, key: str, *, pdf: bool,
+                output, **options: Any) -> Issued:
+    store = IdempotencyStore(reg)
+    with in_flight(key):
+        recover(reg)  # a letter left half-issued by a killed process is completed (or voided) first
+        earlier = store.claim(key, request_hash(kind, data, pdf=pdf, strict=options["strict"]))
+        if earlier is not None:
+            return Issued(earlier, Path(earlier.output_path or ""), None, replayed=True)
+        try:
+            return issue(kind, data, cfg, reg, output=Path(output).resolve() if output else None,
+                         idempotency_key=key, **options)
+        except BaseException:
+            store.release(key)
+            raise
+
+
+def reissue(number: str, *, output: str | Path | None = None, config: Config | None = None,
+            register: Register | None = None) -> Path:
     """Regenerate the letter ``number`` from its stored data, byte-identical to the original.
 
     Writes to ``output`` (default: the recorded path).  Raises
@@ -154,32 +199,144 @@ def reissue(number: str, *, output: str | Path | None = None, config: Config | N
     number void or never issued).
     """
     cfg = _config(config)
-    with open_register(cfg) as register:
-        entry = register.get(number)
-    if entry.status not in ("issued", "superseded"):
-        raise RegisterError(f"文号 {number} 的状态为「{entry.status_label}」，没有可重新生成的信函")
-    docx = regenerate(entry, cfg)
-    digest = hashlib.sha256(docx).hexdigest()
-    if digest != entry.file_hash:
-        raise RegisterError(f"文号 {number} 重新生成的文件与登记的校验值不符（{digest[:12]}… ≠ {str(entry.file_hash)[:12]}…），未写出")
+    with _opened(cfg, register) as reg:
+        entry = reg.get(number)
+    docx = _regenerated(entry, cfg)
     target = Path(output) if output else Path(entry.output_path or f"{number}.docx")
     write_atomic(target, docx)
     return target
 
 
+def _regenerated(entry: Entry, cfg: Config) -> bytes:
+    if entry.status not in ("issued", "superseded"):
+        raise RegisterError(f"文号 {entry.number} 的状态为「{entry.status_label}」，没有可重新生成的信函")
+    docx = regenerate(entry, cfg)
+    digest = hashlib.sha256(docx).hexdigest()
+    if digest != entry.file_hash:
+        raise RegisterError(f"文号 {entry.number} 重新生成的文件与登记的校验值不符（{digest[:12]}… ≠ {str(entry.file_hash)[:12]}…），未写出")
+    return docx
+
+
 def correct(number: str, data: dict[str, Any], *, reason: str, output: str | Path | None = None,
-            config: Config | None = None) -> Issued:
+            config: Config | None = None, actor: str | None = None, register: Register | None = None) -> Issued:
     """Issue a corrected letter that supersedes ``number`` and says so (订正).
 
     The old letter stays in the register as superseded, with ``reason``.
     """
     cfg = _config(config)
-    with open_register(cfg) as register:
-        old = register.get(number)
+    with _opened(cfg, register) as reg:
+        old = reg.get(number)
         if old.status != "issued":
             raise RegisterError(f"文号 {number} 的状态为「{old.status_label}」，只能订正已签发的信函")
-    corrects = {"number": old.number, "letter_date": old.letter_date, "title": old.subject}
-    issued = issue_letter(old.kind, data, output=output, config=cfg, supersedes=number, corrects=corrects)
-    with open_register(cfg) as register:
-        register.mark_superseded(number, issued.entry.number, reason)
+        corrects = {"number": old.number, "letter_date": old.letter_date, "title": old.subject}
+        issued = issue_letter(old.kind, data, output=output, config=cfg, supersedes=number, corrects=corrects,
+                              actor=actor, register=reg)
+        reg.mark_superseded(number, issued.entry.number, reason, actor=actor)
     return issued
+
+
+def void(number: str, reason: str, *, actor: str | None = None, config: Config | None = None,
+         register: Register | None = None) -> Entry:
+    """Void ``number`` (作废) with ``reason``; the entry stays in the register."""
+    cfg = _config(config)
+    with _opened(cfg, register) as reg:
+        return reg.mark_void(number, reason, actor=actor)
+
+
+def letter(number: str, *, config: Config | None = None, register: Register | None = None) -> Entry:
+    """The register entry of ``number`` (:class:`UnknownNumber` if there is none)."""
+    with _opened(_config(config), register) as reg:
+        return reg.get(number)
+
+
+def letters(*, limit: int | None = None, offset: int = 0, config: Config | None = None,
+            register: Register | None = None, **filters: Any) -> tuple[list[Entry], int]:
+    """Entries matching ``register list``'s filters, one page of them, and how many match in all."""
+    with _opened(_config(config), register) as reg:
+        return reg.list(limit=limit, offset=offset, **filters), reg.count(**filters)
+
+
+def letter_docx(number: str, *, config: Config | None = None, register: Register | None = None) -> bytes:
+    """The .docx of an issued letter: its file when unchanged, else regenerated byte-identical."""
+    cfg = _config(config)
+    entry = letter(number, config=cfg, register=register)
+    path = Path(entry.output_path or "")
+    if entry.output_path and path.is_file():
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() == entry.file_hash:
+            return data
+    return _regenerated(entry, cfg)
+
+
+def letter_pdf(number: str, *, config: Config | None = None, register: Register | None = None) -> Path:
+    """The PDF of an issued letter; made from its .docx (and recorded) when there is none yet."""
+    from .pdfs import convert_issued, pdf_path_for
+
+    cfg = _config(config)
+    with _opened(cfg, register) as reg:
+        entry = reg.get(number)
+        if entry.pdf_path and Path(entry.pdf_path).is_file() and sha256_file(entry.pdf_path) == entry.pdf_hash:
+            return Path(entry.pdf_path)
+        docx = Path(entry.output_path or f"{number}.docx")
+        if not docx.is_file() or sha256_file(docx) != entry.file_hash:
+            write_atomic(docx, _regenerated(entry, cfg))
+        if entry.status == "superseded":
+            return _convert_unrecorded(docx, pdf_path_for(docx))
+        failures = convert_issued(reg, [(number, str(docx))])
+        if failures:
+            raise ConversionError(f"文号 {number} 的 PDF 转换失败：{failures[0][1]}")
+        return Path(reg.get(number).pdf_path)
+
+
+def _convert_unrecorded(docx: Path, pdf: Path) -> Path:
+    """PDF of a superseded letter (the register records PDFs of live letters only)."""
+    from .convert import Converter
+
+    with Converter() as converter:
+        converter.convert(docx, pdf)
+    return pdf
+
+
+DRAFT_NUMBER = "〔草稿·未编号〕"
+
+
+def draft(kind: str, data: dict[str, Any], *, pdf: bool = False, config: Config | None = None) -> RenderedLetter:
+    """An unnumbered draft (not registered): ``.docx`` bytes, or PDF bytes with ``pdf``."""
+    letter_ = render_letter(kind, data, number=DRAFT_NUMBER, config=config)
+    if pdf:
+        with tempfile.TemporaryDirectory(prefix="lettergen-draft-") as tmp:
+            source = Path(tmp) / "draft.docx"
+            source.write_bytes(letter_.docx)
+            letter_.docx = _convert_unrecorded(source, Path(tmp) / "draft.pdf").read_bytes()
+    return letter_
+
+
+def verify_register(*, check_files: bool = True, config: Config | None = None,
+                    register: Register | None = None) -> VerifyReport:
+    """``register verify``: numbers without gaps, files unchanged, references valid."""
+    with _opened(_config(config), register) as reg:
+        return reg.verify(check_files=check_files)
+
+
+# --- API keys (HTTP service) ------------------------------------------------------
+
+def create_key(name: str, scopes: list[str], *, config: Config | None = None) -> tuple[ApiKey, str]:
+    """A new API key and its token (shown once; only its hash is stored)."""
+    with _opened(_config(config), None) as reg:
+        return KeyStore(reg).create(name, scopes)
+
+
+def list_keys(*, config: Config | None = None) -> list[ApiKey]:
+    with _opened(_config(config), None) as reg:
+        return KeyStore(reg).list()
+
+
+def revoke_key(name: str, *, config: Config | None = None) -> ApiKey:
+    with _opened(_config(config), None) as reg:
+        return KeyStore(reg).revoke(name)
+
+
+def authenticate(token: str, *, config: Config | None = None, register: Register | None = None) -> ApiKey | None:
+    """The active API key whose token this is, or None."""
+    with _opened(_config(config), register) as reg:
+        return KeyStore(reg).authenticate(token)

@@ -52,6 +52,15 @@ DEFAULTS: dict[str, Any] = {
         "samples": str(PROJECT_DIR / "samples"),
     },
     "issued_by": "",
+    "service": {
+        "public_url": "",             # e.g. https://letters.example.cn: letters link to its /v/ page
+        "data_dir": "service-data",   # uploaded sheets and batch results
+        "max_upload_mb": 20,
+        "rate_limit": 600,            # requests per minute per API key and worker (0: no limit)
+        "verify_rate_limit": 30,      # /v/ page requests per minute per client address and worker
+        "batch_jobs": 1,              # processes per batch job
+        "runner": "embedded",         # where batch jobs run: inside the server's own processes
+    },
 }
 
 
@@ -116,6 +125,10 @@ class Config:
     @property
     def issued_by(self) -> str:
         return self.data.get("issued_by") or os.environ.get("USER") or os.environ.get("USERNAME") or ""
+
+    def service(self, key: str) -> Any:
+        """A ``[service]`` setting (HTTP service), falling back to the default."""
+        return self.data.get("service", {}).get(key, DEFAULTS["service"][key])
 
     def policy_decimal(self, key: str) -> Decimal:
         raw = self.data["policy"][key]

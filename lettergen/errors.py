@@ -47,17 +47,18 @@ class InvalidInput(LettergenError):
     """The input data does not satisfy the kind's schema.
 
     ``problems`` lists every problem at once, each naming the field (path and
-    Chinese label), the value and what is wrong.
+    Chinese label), the value and what is wrong.  ``keys``: the input was
+    YAML / JSON, so the message names each field's key path beside its label.
     """
 
     exit_code = 2
 
-    def __init__(self, problems: list[Problem], source: str | None = None):
+    def __init__(self, problems: list[Problem], source: str | None = None, *, keys: bool = False):
         self.problems = list(problems)
         self.source = source
         head = f"{source}：" if source else ""
         lines = [f"{head}输入数据有 {len(self.problems)} 处问题："]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p.describe(keys=keys)}" for p in self.problems]
         super().__init__("\n".join(lines))
 
 
@@ -82,6 +83,26 @@ class RegisterError(LettergenError):
     """The register (database of issued letters) refused an operation."""
 
     exit_code = 5
+
+
+class UnknownNumber(RegisterError):
+    """The register has no entry with this document number."""
+
+    def __init__(self, number: str):
+        self.number = number
+        super().__init__(f"登记簿中没有文号 {number}")
+
+
+class UnknownJob(RegisterError):
+    """No batch job has this id."""
+
+    def __init__(self, job_id: str):
+        self.job_id = job_id
+        super().__init__(f"没有编号为 {job_id} 的批量任务")
+
+
+class RegisterUnavailable(RegisterError):
+    """The register's database cannot be reached or stayed locked too long."""
 
 
 class ConversionError(LettergenError):
@@ -114,3 +135,13 @@ class OutputExists(LettergenError):
     def __init__(self, path: str):
         self.path = path
         super().__init__(f"文件已存在：{path}；为免覆盖已签发的信函，请换一个文件名或先移走该文件（未占用文号）")
+
+
+class IdempotencyConflict(LettergenError):
+    """An Idempotency-Key was reused with another request, or its request is still running."""
+
+    exit_code = 5
+
+    def __init__(self, message: str, *, in_progress: bool = False):
+        self.in_progress = in_progress
+        super().__init__(message)

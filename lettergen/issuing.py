@@ -42,8 +42,9 @@ class Issued:
 
     entry: Entry
     path: Path
-    prepared: Prepared
+    prepared: Prepared | None  # None when an idempotent retry returned an earlier letter
     findings: list = field(default_factory=list)
+    replayed: bool = False
 
 
 def quality_gate(prepared: Prepared, docx: bytes, config: Config, *, strict: bool) -> list:
@@ -129,11 +130,15 @@ def issue(
     supersedes: str | None = None,
     corrects: dict | None = None,
     strict: bool = False,
+    actor: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Issued:
     """Validate, number, render, write and register one letter.
 
     ``corrects`` (number, letter_date, title of an earlier letter) makes the
-    letter state that it corrects that one.
+    letter state that it corrects that one.  ``actor`` (``key:NAME``,
+    ``user:NAME``) is recorded as who issued it; ``idempotency_key`` is stored
+    with the number, in the same transaction.
     """
     prepared = prepare(kind, data, config)
     if output is not None and Path(output).exists():
@@ -146,7 +151,8 @@ def issue(
     if output is None:
         check_filename_pattern(config.filename_pattern)  # a settings error must not cost a number
     recover(register)
-    spec = reserve_spec(config, prepared, template.name, template.sha256, supersedes=supersedes)
+    spec = reserve_spec(config, prepared, template.name, template.sha256, supersedes=supersedes, actor=actor,
+                        idempotency_key=idempotency_key)
     with register.issuing(**spec) as entry:
         if output is None:
             used = {p.name for p in config.output_dir.glob("*")} if config.output_dir.is_dir() else set()

@@ -27,7 +27,13 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, *, keys: bool = False) -> str:
+        """The message as shown to the user; with ``keys`` (input written as YAML / JSON, not a
+        spreadsheet) the key path stands beside the label: 「收函客户」（recipient）."""
         where = f"第{self.row}行 " if self.row is not None else ""
+        key = f"（{self.path}）" if keys and self.path and self.row is None else ""
         col = f"（列「{self.column}」）" if self.column and self.column != self.label else ""
         shown = ""
         if self.value not in (None, "") and not isinstance(self.value, (dict, list)):
@@ -36,7 +42,7 @@ class Problem:
                 text = text[:40] + "…"
             shown = f"（当前值：“{text}”）"
         kind = "警告：" if self.severity == "warning" else ""
-        return f"{where}「{self.label}」{col}：{kind}{self.message}{shown}"
+        return f"{where}「{self.label}」{key}{col}：{kind}{self.message}{shown}"
 
     def with_location(self, row: int | None, column: str | None) -> "Problem":
         return Problem(self.path, self.label, self.message, self.value, row, column, self.severity)

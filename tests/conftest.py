@@ -10,6 +10,8 @@ from lettergen.config import PROJECT_DIR, Config, load_config
 
 KINDS = ("sales_letter", "payment_reminder", "complaint_response", "after_sales")
 
+from tests.service_fixtures import server_factory, service  # noqa: F401,E402 (real-server fixtures)
+
 try:  # the register's backend fixtures (SQLite and PostgreSQL)
     from tests.register_fixtures import *  # noqa: F401,F403
 except ImportError:  # pragma: no cover - only while the register is absent

@@ -160,7 +160,9 @@ def test_cli_render_validate_and_register(project_config, tmp_path, capsys):
     bad.write_text("recipient: {name: 李}\norder_no: SO-1\nservice_type: 修理\nprice: 12.345\n", encoding="utf-8")
     code, out, err = _cli(["--config", str(cfg), "validate", "after_sales", str(bad)], capsys)
     assert code == 2
-    assert "「服务类型」：只能填写：维修（repair）" in err and "「售价」：最多保留2位小数" in err and "「产品名称」：必填" in err
+    # a YAML input: each problem names the key path beside the Chinese label
+    assert "「服务类型」（service_type）：只能填写：维修（repair）" in err and "「售价」（price）：最多保留2位小数" in err
+    assert "「产品名称」（product）：必填" in err
     code, _, err = _cli(["--config", str(cfg), "render", "after_sales", str(bad)], capsys)
     assert code == 2 and "输入数据有" in err
     code, out, _ = _cli(["--config", str(cfg), "register", "list"], capsys)

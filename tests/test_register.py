@@ -354,6 +354,7 @@ def test_register_created_at_0001_upgrades_in_place_and_keeps_rows(register_url)
     register = Register(register_url)
     assert register.schema_revision() == db.head_revision() == db.HEAD == "0004"
     old = register.get("老函〔2025〕1号")
+    assert old.verify_code and len(old.verify_code) == 10  # letters issued before get a code too
     assert (old.customer, old.data, old.pdf_path, old.letter_date) == ("老客户", {"金额": "1.00"}, None, date(2025, 6, 1))
     register.set_pdf(old.number, "/old.pdf", "123")
     assert register.get(old.number).pdf_hash == "123"

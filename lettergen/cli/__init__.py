@@ -30,6 +30,7 @@ from . import convert_cmds as _convert  # noqa: F401,E402
 from . import style_cmds as _style  # noqa: F401,E402
 from . import letter_register_cmds as _letter_register  # noqa: F401,E402
 from . import quality_cmds as _quality  # noqa: F401,E402
+from . import service_cmds as _service  # noqa: F401,E402
 from . import users_cmds as _users  # noqa: F401,E402
 
 

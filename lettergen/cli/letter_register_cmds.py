@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from .. import api
-from .letters import echo_warnings
+from .letters import echo_warnings, naming_keys
 from .options import pass_app
 from .register_cmds import register_group
 
@@ -23,8 +23,9 @@ def correct_cmd(app, number: str, input_path: Path, reason: str, output: Path | 
     The new letter states which letter it corrects; the old entry stays in the
     register, marked superseded with the reason.
     """
-    issued = api.correct(number, api.load_data(input_path), reason=reason, output=output, config=app.config)
-    echo_warnings(issued.prepared.warnings)
+    with naming_keys(input_path):
+        issued = api.correct(number, api.load_data(input_path), reason=reason, output=output, config=app.config)
+    echo_warnings(issued.prepared.warnings, keys=True)
     click.echo(f"已签发订正函 {issued.entry.number}：{issued.path}")
     click.echo(f"原文号 {number} 已标记为已被订正：{reason}")
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -13,9 +15,19 @@ from .options import cli, kind_argument, pass_app
 input_argument = click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
 
 
-def echo_warnings(warnings) -> None:
+def echo_warnings(warnings, *, keys: bool = False) -> None:
     for warning in warnings:
-        click.echo(f"提示：{warning}", err=True)
+        text = warning.describe(keys=keys) if hasattr(warning, "describe") else str(warning)
+        click.echo(f"提示：{text}", err=True)
+
+
+@contextmanager
+def naming_keys(source: Path) -> Iterator[None]:
+    """Problems in a YAML / JSON input name the key path beside the label: 「收函客户」（recipient）."""
+    try:
+        yield
+    except InvalidInput as exc:
+        raise InvalidInput(exc.problems, exc.source or str(source), keys=True) from None
 
 
 @cli.command("kinds")
@@ -52,9 +64,9 @@ def validate_cmd(app, kind: str, input_path: Path) -> None:
     Exit code 2 when the input is invalid (校验不通过).
     """
     result = api.validate(kind, api.load_data(input_path), app.config)
-    echo_warnings(result.warnings)
+    echo_warnings(result.warnings, keys=True)
     if result.problems:
-        raise InvalidInput(result.problems, source=str(input_path))
+        raise InvalidInput(result.problems, source=str(input_path), keys=True)
     click.echo(f"{input_path}：校验通过")
 
 
@@ -79,12 +91,14 @@ def render_cmd(app, kind: str, input_path: Path, output: Path | None, number: st
             raise click.UsageError("--number needs -o/--output")
         if pdf:
             raise click.UsageError("--pdf is for registered letters; convert drafts with `lettergen pdf`")
-        letter = api.render_to_file(kind, data, output, number=number, config=app.config)
-        echo_warnings(letter.warnings)
+        with naming_keys(input_path):
+            letter = api.render_to_file(kind, data, output, number=number, config=app.config)
+        echo_warnings(letter.warnings, keys=True)
         click.echo(f"{output}  {letter.number}（未登记）")
         return
-    issued = api.issue_letter(kind, data, output=output, config=app.config, pdf=pdf, strict=strict)
-    echo_warnings(issued.prepared.warnings)
+    with naming_keys(input_path):
+        issued = api.issue_letter(kind, data, output=output, config=app.config, pdf=pdf, strict=strict)
+    echo_warnings(issued.prepared.warnings, keys=True)
     echo_warnings(issued.findings)
     click.echo(f"{issued.path}  {issued.entry.number}")
     if issued.entry.pdf_path:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import RegisterError
+from ..errors import RegisterError, UnknownNumber
 from . import engine as db
 from . import process
 from .entry import ISSUED, RESERVED, STATUS_LABELS, STATUSES, SUPERSEDED, VOID, Entry, VerifyReport
@@ -73,6 +73,10 @@ class Register:
         self._pid = db.process_after_fork(self._engine, self._pid)
         return db.transaction(self._engine, write=write)
 
+    def transaction(self, *, write: bool = True):
+        """One committed-or-rolled-back block on the register's database (see :func:`engine.transaction`)."""
+        return self._tx(write=write)
+
     def schema_revision(self) -> str | None:
         return db.current_revision(self._engine)
 
@@ -81,7 +85,7 @@ class Register:
         query = sa.select(entries).where(entries.c.number == number)
         row = conn.execute(query.with_for_update() if lock else query).mappings().first()
         if row is None:
-            raise RegisterError(f"登记簿中没有文号 {number}")
+            raise UnknownNumber(number)
         return row
 
     # --- reserving ------------------------------------------------------
@@ -89,12 +93,14 @@ class Register:
     def reserve(self, *, kind: str, sequence_key: str, year: int, make_number: Callable[[int], str],
                 letter_date: date, customer: str, subject: str, data: dict[str, Any], template_name: str,
                 template_hash: str, issued_by: str, batch_id: str | None = None,
-                source_key: str | None = None, supersedes: str | None = None) -> Entry:
+                source_key: str | None = None, supersedes: str | None = None, actor: str | None = None,
+                idempotency_key: str | None = None) -> Entry:
         """Reserve the next number of ``sequence_key`` in ``year``; committed before returning.
 
         ``make_number(seq)`` turns the sequence number into the document number
         (see :func:`lettergen.numbering.numbering_for`).  ``data`` is stored as
-        JSON; ``supersedes`` names the number this letter corrects.  The entry's
+        JSON; ``supersedes`` names the number this letter corrects; ``actor`` who
+        issues it (``key:NAME``); ``idempotency_key`` the HTTP retry key.  The entry's
         status is ``reserved`` until :meth:`mark_issued` or :meth:`mark_void`.
         """
         spec = dict(locals())
@@ -210,13 +216,13 @@ class Register:
         require_text(pdf_hash, "PDF 校验值")
         return self._change(number, (RESERVED, ISSUED), "登记 PDF", dict(pdf_path=str(pdf_path), pdf_hash=pdf_hash))
 
-    def mark_void(self, number: str, reason: str) -> Entry:
-        """Void a reserved or issued number; the entry stays, with the reason and time."""
+    def mark_void(self, number: str, reason: str, *, actor: str | None = None) -> Entry:
+        """Void a reserved or issued number; the entry stays, with the reason, time and ``actor``."""
         require_text(reason, "作废原因")
         return self._change(number, (RESERVED, ISSUED), "作废",
-                            dict(status=VOID, status_reason=reason.strip(), status_at=utcnow()))
+                            dict(status=VOID, status_reason=reason.strip(), status_at=utcnow(), status_actor=actor))
 
-    def mark_superseded(self, number: str, by_number: str, reason: str) -> Entry:
+    def mark_superseded(self, number: str, by_number: str, reason: str, *, actor: str | None = None) -> Entry:
         """Record that the issued letter ``number`` is corrected by ``by_number``."""
         if by_number == number:
             raise RegisterError(f"文号 {number} 不能订正它自己")
@@ -230,7 +236,8 @@ class Register:
                 raise RegisterError(f"文号 {by_number} 已登记为订正 {new['supersedes']}，不能再订正 {number}")
             conn.execute(sa.update(entries).where(entries.c.id == new["id"]).values(supersedes=number))
             conn.execute(sa.update(entries).where(entries.c.id == old["id"]).values(
-                status=SUPERSEDED, superseded_by=by_number, status_reason=reason, status_at=utcnow()))
+                status=SUPERSEDED, superseded_by=by_number, status_reason=reason, status_at=utcnow(),
+                status_actor=actor))
             return entry_from_row(self._row(conn, number))
 
     def plan_outputs(self, items: Iterable[tuple[str, str]]) -> None:
@@ -307,29 +314,24 @@ class Register:
 
     def list(self, *, kind: str | None = None, year: int | None = None, customer: str | None = None,
              status: str | None = None, date_from: date | None = None, date_to: date | None = None,
-             batch_id: str | None = None) -> list[Entry]:
-        """Entries matching all given filters (``customer``: substring), by sequence key, year, seq."""
-        if status is not None and status not in STATUSES:
-            raise RegisterError(f"未知的登记状态「{status}」；可用：{'、'.join(STATUSES)}")
+             batch_id: str | None = None, limit: int | None = None, offset: int = 0) -> list[Entry]:
+        """Entries matching all given filters (``customer``: substring), by sequence key, year, seq.
+
+        ``limit`` / ``offset`` page through them (:meth:`count` gives the total).
+        """
         c = entries.c
-        conditions = []
-        if kind:
-            conditions.append(c.kind == kind)
-        if year is not None:
-            conditions.append(c.year == year)
-        if customer:
-            conditions.append(c.customer.contains(customer, autoescape=True))
-        if status:
-            conditions.append(c.status == status)
-        if date_from is not None:
-            conditions.append(c.letter_date >= as_date(date_from))
-        if date_to is not None:
-            conditions.append(c.letter_date <= as_date(date_to))
-        if batch_id:
-            conditions.append(c.batch_id == batch_id)
-        query = sa.select(entries).where(*conditions).order_by(c.sequence_key, c.year, c.seq)
+        query = (sa.select(entries).where(*filter_conditions(kind, year, customer, status, date_from, date_to, batch_id))
+                 .order_by(c.sequence_key, c.year, c.seq).offset(offset or None).limit(limit))
         with self._tx(write=False) as conn:
             return [entry_from_row(row) for row in conn.execute(query).mappings()]
+
+    def count(self, *, kind: str | None = None, year: int | None = None, customer: str | None = None,
+              status: str | None = None, date_from: date | None = None, date_to: date | None = None,
+              batch_id: str | None = None) -> int:
+        """How many entries :meth:`list` would give without a limit."""
+        where = filter_conditions(kind, year, customer, status, date_from, date_to, batch_id)
+        with self._tx(write=False) as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(entries).where(*where)).scalar_one()
 
     def verify(self, *, check_files: bool = True) -> VerifyReport:
         """Check sequences, files and references; see :func:`lettergen.register.verify.verify`."""
@@ -348,6 +350,23 @@ class Register:
 
 
 # --- helpers ----------------------------------------------------------------
+
+def filter_conditions(kind, year, customer, status, date_from, date_to, batch_id) -> list:
+    """The WHERE conditions of :meth:`Register.list` (``register list``'s filters)."""
+    if status is not None and status not in STATUSES:
+        raise RegisterError(f"未知的登记状态「{status}」；可用：{'、'.join(STATUSES)}")
+    c = entries.c
+    wanted = [(kind, c.kind == kind), (year is not None, c.year == year), (status, c.status == status),
+              (batch_id, c.batch_id == batch_id)]
+    conditions = [condition for given, condition in wanted if given]
+    if customer:
+        conditions.append(c.customer.contains(customer, autoescape=True))
+    if date_from is not None:
+        conditions.append(c.letter_date >= as_date(date_from))
+    if date_to is not None:
+        conditions.append(c.letter_date <= as_date(date_to))
+    return conditions
+
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
     for start in range(0, len(items), size):

@@ -24,7 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from ..errors import RegisterError
+from ..errors import RegisterError, RegisterUnavailable
 from ..migrations import HEAD
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -107,9 +107,9 @@ def _translate(engine: Engine, exc: DBAPIError) -> RegisterError:
     text = str(getattr(exc, "orig", None) or exc).strip()
     detail = text.splitlines()[0] if text else type(exc).__name__
     if "locked" in detail or "busy" in detail:
-        return RegisterError(f"登记簿 {where} 被其他进程占用（已等待 {BUSY_TIMEOUT:.0f} 秒），请稍后重试（{detail}）")
+        return RegisterUnavailable(f"登记簿 {where} 被其他进程占用（已等待 {BUSY_TIMEOUT:.0f} 秒），请稍后重试（{detail}）")
     if exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError):
-        return RegisterError(f"无法访问登记簿 {where}：{detail}")
+        return RegisterUnavailable(f"无法访问登记簿 {where}：{detail}")
     return RegisterError(f"登记簿操作失败（{where}）：{detail}")
 
 

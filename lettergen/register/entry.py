@@ -51,6 +51,10 @@ class Entry:
     created_at: datetime
     pid: int | None = None
     host: str | None = None
+    verify_code: str | None = None
+    actor: str | None = None  # who issued: "key:NAME" (HTTP API), "user:NAME" (web page)
+    status_actor: str | None = None  # who voided or superseded it
+    idempotency_key: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -136,4 +140,8 @@ def entry_from_row(row: Mapping[str, Any]) -> Entry:
         created_at=aware(row["created_at"]),
         pid=row["pid"],
         host=row["host"],
+        verify_code=row.get("verify_code"),
+        actor=row.get("actor"),
+        status_actor=row.get("status_actor"),
+        idempotency_key=row.get("idempotency_key"),
     )

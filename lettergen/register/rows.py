@@ -5,6 +5,7 @@ here, so the locked part of a reservation is short even for 10,000 letters.
 """
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from .process import ProcessId
 
 REQUIRED = ("kind", "sequence_key", "year", "make_number", "letter_date", "customer", "subject",
             "data", "template_name", "template_hash", "issued_by")
-OPTIONAL = ("batch_id", "source_key", "supersedes")
+OPTIONAL = ("batch_id", "source_key", "supersedes", "actor", "idempotency_key")
 
 
 def check_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +54,17 @@ def base_row(spec: dict[str, Any], proc: ProcessId, now: datetime) -> dict[str, 
         "status_at": now, "supersedes": spec.get("supersedes"), "superseded_by": None,
         "issued_by": str(spec["issued_by"]), "created_at": now,
         "pid": proc.pid, "host": proc.host, "proc_start": proc.start,
+        "verify_code": new_verify_code(), "actor": spec.get("actor"), "status_actor": None,
+        "idempotency_key": spec.get("idempotency_key"),
     }
+
+
+VERIFY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off paper
+
+
+def new_verify_code(length: int = 10) -> str:
+    """A random verification code (50 bits), stored with the entry: reissues print the same one."""
+    return "".join(secrets.choice(VERIFY_ALPHABET) for _ in range(length))
 
 
 def set_number(row: dict[str, Any], seq: int, make_number) -> None:

@@ -51,11 +51,66 @@ entries = sa.Table(
     sa.Column("pid", sa.Integer),
     sa.Column("host", sa.String(255)),
     sa.Column("proc_start", sa.String(40)),
+    sa.Column("verify_code", sa.String(32)),
+    sa.Column("actor", sa.Text),
+    sa.Column("status_actor", sa.Text),
+    sa.Column("idempotency_key", sa.String(300)),
     sa.UniqueConstraint("sequence_key", "year", "seq", name="uq_register_entries_seq"),
     sa.Index("ix_register_entries_kind_source", "kind", "source_key"),
     sa.Index("ix_register_entries_status", "status"),
     sa.Index("ix_register_entries_batch", "batch_id"),
     sa.Index("ix_register_entries_date", "letter_date"),
+    sa.Index("ix_register_entries_idempotency", "idempotency_key"),
+)
+
+#: API keys of the HTTP service: only a SHA-256 of each token is stored.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime),
+)
+
+#: Batch jobs of the HTTP service; any process reads their state from here.
+api_jobs = sa.Table(
+    "api_jobs",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("options", sa.Text, nullable=False),
+    sa.Column("source_name", sa.Text, nullable=False),
+    sa.Column("work_dir", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text),
+    sa.Column("done", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("result", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("pid", sa.Integer),
+    sa.Column("host", sa.String(255)),
+    sa.Column("proc_start", sa.String(40)),
+    sa.Index("ix_api_jobs_status", "status"),
+)
+
+#: Idempotency-Key claims of ``POST /letters``: the request's hash per key.
+#: The letter itself carries the key (``register_entries.idempotency_key``),
+#: written in the same transaction that takes its number.
+api_idempotency = sa.Table(
+    "api_idempotency",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("pid", sa.Integer),
+    sa.Column("host", sa.String(255)),
+    sa.Column("proc_start", sa.String(40)),
 )
 
 #: People who use the web page (issue 11): one row per account, never deleted

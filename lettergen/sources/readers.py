@@ -71,6 +71,7 @@ def _to_table(path: str, rows, encoding: str | None) -> Table:
             headers = [c or "" for c in cells]
             header_row = number
         else:
+            _refuse_formulas(path, number, headers, cells)
             data.append((number, cells))
     if headers is None:
         raise InputFileError(path, "文件是空的（没有表头行）")
@@ -79,6 +80,20 @@ def _to_table(path: str, rows, encoding: str | None) -> Table:
     for _, cells in data:
         cells += [None] * (width - len(cells))
     return Table(headers, header_row, data, encoding)
+
+
+EXCEL_ERRORS = {"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+
+
+def _refuse_formulas(path: str, number: int, headers: list[str], cells: list[str | None]) -> None:
+    """An Excel error value (a formula that failed) would be printed as is: refuse the file instead.
+
+    (Formula text in a CSV is kept as written; the manifest and exports escape it.)
+    """
+    for index, cell in enumerate(cells):
+        if cell in EXCEL_ERRORS:
+            column = headers[index] if index < len(headers) and headers[index] else f"第{index + 1}列"
+            raise InputFileError(path, f"第{number}行「{column}」是公式的错误值 {cell}；请修正公式或粘贴为数值后重试")
 
 
 def _clean(value: str | None) -> str | None:
@@ -150,10 +165,29 @@ def _csv_records(path: Path, text: str):
 
 # --- Excel -----------------------------------------------------------------
 
+MAX_UNPACKED = 256 * 1024 * 1024  # bytes an .xlsx may unpack to
+MAX_RATIO = 200  # compression ratio of any part; real sheets stay far below
+
+
+def _refuse_zip_bomb(path: Path) -> None:
+    """Refuse a package that would unpack to far more than it weighs (a "zip bomb")."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            infos = package.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputFileError(str(path), f"不是有效的 Excel .xlsx 文件（{exc}）") from None
+    total = sum(i.file_size for i in infos)
+    ratio = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
+    if total > MAX_UNPACKED or ratio > MAX_RATIO:
+        raise InputFileError(str(path), f"文件解压后过大（{total // (1024 * 1024)} MB，压缩比 {ratio:.0f}），"
+                                        "疑似压缩炸弹，未读取；" + _SAVE_AS_HINT)
+
+
 def _xlsx_rows(path: Path, sheet: str | None):
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _refuse_zip_bomb(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

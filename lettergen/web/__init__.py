@@ -14,17 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ..config import Config
-from ..issuing import open_register
 from ..register import Register
-from .auth import WebAuthError, session_of
+from ..service.problems import problem_response
+from .auth import WebAuthError, principal_of_session, session_of
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/ui"
@@ -35,27 +35,31 @@ class WebState:
     """What the web routes share in one server process (``app.state.web``)."""
 
     config: Config
-    register: Register
+    open_register: Callable[[], Register]  # the service's register of this worker process
     templates: Jinja2Templates
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def register(self) -> Register:
+        return self.open_register()
 
 
 def wants_html(request: Request) -> bool:
     return not request.url.path.startswith(f"{PREFIX}/api/") and "text/html" in request.headers.get("accept", "")
 
 
-def problem(status: int, title: str, detail: str = "", **extra: Any) -> JSONResponse:
-    """An ``application/problem+json`` answer (RFC 9457)."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail or title, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
-
-
 def mount(app: FastAPI, config: Config) -> None:
-    """Add the web page (routes under ``/ui``, ``/`` redirecting there) to ``app``."""
+    """Add the web page (routes under ``/ui``, ``/`` redirecting there) to the service's ``app``.
+
+    Signed-in people may also call the service's own routes (``/batches`` …)
+    from the page: their session becomes a ``user:NAME`` principal with the
+    scopes of their role, CSRF-checked like the page's own forms.
+    """
     from . import forms, pages
 
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    app.state.web = WebState(config, open_register(config), templates)
+    app.state.web = WebState(config, app.state.register, templates)
+    app.state.principal_resolvers.append(principal_of_session)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(HERE / "static")), name="web-static")
     app.include_router(pages.router, prefix=PREFIX, include_in_schema=False)
     app.include_router(forms.router, prefix=f"{PREFIX}/api", include_in_schema=False)
@@ -71,4 +75,4 @@ def mount(app: FastAPI, config: Config) -> None:
                 return RedirectResponse(f"{PREFIX}/login?next={request.url.path}", status_code=303)
             return templates.TemplateResponse(request, "error.html", {"message": exc.message, "session": session_of(request)},
                                               status_code=exc.status)
-        return problem(exc.status, "未登录" if exc.status == 401 else "无权操作", exc.message)
+        return problem_response(exc.status, exc.message, request=request)

@@ -18,6 +18,8 @@ from fastapi import Request
 
 from .. import accounts
 from ..accounts import Session
+from ..service.auth import Principal
+from ..service.problems import ServiceProblem
 
 SESSION_COOKIE = "lettergen_session"
 LOGIN_CSRF_COOKIE = "lettergen_login_csrf"
@@ -68,6 +70,29 @@ async def sent_csrf(request: Request) -> str | None:
     return token if isinstance(token, str) else None
 
 
+#: The service's scopes of each role, for the service's own routes called from the page.
+ROLE_SCOPES = {
+    "clerk": frozenset({"read", "draft", "issue"}),
+    "manager": frozenset({"read", "draft", "issue", "manage"}),
+    "admin": frozenset({"read", "draft", "issue", "manage", "admin"}),
+}
+CSRF_REFUSED = "请求缺少有效的安全令牌（CSRF），已拒绝；请刷新页面后重试"
+
+
+def principal_of_session(request: Request) -> Principal | None:
+    """The service's resolver for a signed-in browser: ``user:NAME`` with the role's scopes.
+
+    Unsafe methods must carry the session's CSRF token in ``X-CSRF-Token``
+    (a cookie alone is what a forged cross-site request would have).
+    """
+    session = session_of(request)
+    if session is None:
+        return None
+    if request.method not in SAFE_METHODS and not accounts.csrf_ok(session, request.headers.get(CSRF_HEADER)):
+        raise ServiceProblem(403, CSRF_REFUSED)
+    return Principal(session.user.name, "user", ROLE_SCOPES.get(session.user.role, frozenset()))
+
+
 def require(right: str) -> Callable:
     """A dependency: the signed-in session with ``right``, CSRF-checked for unsafe methods."""
 
@@ -76,7 +101,7 @@ def require(right: str) -> Callable:
         if session is None:
             raise WebAuthError(401, "请先登录")
         if request.method not in SAFE_METHODS and not accounts.csrf_ok(session, await sent_csrf(request)):
-            raise WebAuthError(403, "请求缺少有效的安全令牌（CSRF），已拒绝；请刷新页面后重试")
+            raise WebAuthError(403, CSRF_REFUSED)
         if not session.user.may(right):
             raise WebAuthError(403, f"您的角色（{session.user.role_label}）无权{RIGHT_LABELS.get(right, right)}")
         return session

@@ -1,28 +1,24 @@
 """JSON calls of the 写信 page (under ``/ui/api``): form, checks, preview, issue.
 
-Each handler parses, calls :mod:`lettergen.api` and answers JSON; problems
-with the data come back as ``application/problem+json`` with the same problem
-list as the CLI (path, Chinese label, message, value).
+Each handler parses, calls :mod:`lettergen.api` and answers JSON.  Errors are
+raised and become ``application/problem+json`` in the service's one place
+(:mod:`lettergen.service.problems`), with the same problem list as the CLI
+(path, Chinese label, message, value).
 """
 from __future__ import annotations
 
-import copy
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import JSONResponse
-from urllib.parse import quote
 
 from .. import api, jsondata
 from ..accounts import Session
-from ..config import Config
-from ..errors import CheckFailed, InvalidInput, LettergenError, RegisterError, UnknownKind
-from ..issuing import PLACEHOLDER_NUMBER, quality_gate
-from ..letters import prepare, render_context, template_for, with_defaults
-from ..models import Problem
-from . import problem
-from .auth import require
+from ..letters import with_defaults
+from ..quality import check_letter_quality
+from ..service.problems import problem_item
+from .auth import WebAuthError, require
 from .preview import Previewer
 
 router = APIRouter()
@@ -32,35 +28,9 @@ def web(request: Request):
     return request.app.state.web
 
 
-def problem_json(p: Problem) -> dict[str, Any]:
-    value = p.value if isinstance(p.value, (str, int, float, bool)) or p.value is None else str(p.value)
-    return {"path": p.path, "label": p.label, "message": p.message, "value": value, "severity": p.severity,
-            "text": str(p)}
-
-
 def finding_json(f: Any) -> dict[str, Any]:
-    return {"code": f.code, "message": f.message, "severity": f.severity, "where": f.paragraph_text or ""}
-
-
-def config_for(config: Config, session: Session) -> Config:
-    """The settings with the signed-in person as the one who acts (``user:NAME``)."""
-    data = copy.deepcopy(config.data)
-    data["issued_by"] = session.user.actor
-    return Config(data, config.base_dir, config.source)
-
-
-def error_response(exc: LettergenError) -> JSONResponse:
-    """One place where the page's errors become statuses."""
-    if isinstance(exc, InvalidInput):
-        return problem(422, "输入数据有误", exc.message, problems=[problem_json(p) for p in exc.problems])
-    if isinstance(exc, CheckFailed):
-        return problem(422, "未通过措辞与时限检查", exc.message, findings=[finding_json(f) for f in exc.findings])
-    if isinstance(exc, UnknownKind):
-        return problem(404, "未知的信函类型", exc.message)
-    if isinstance(exc, RegisterError):
-        status = 404 if "没有文号" in exc.message else 409
-        return problem(status, "登记簿拒绝了操作", exc.message)
-    return problem(500 if exc.exit_code == 1 else 400, "操作失败", exc.message)
+    where = f.paragraph_text or ""
+    return {"code": f.code, "message": f.message, "severity": f.severity, "text": f"{where}：{f.message}" if where else f.message}
 
 
 def previewer(request: Request) -> Previewer:
@@ -70,60 +40,38 @@ def previewer(request: Request) -> Previewer:
     return state.extra["previewer"]
 
 
-@router.get("/kinds")
-def kinds(request: Request, session: Session = Depends(require("read"))) -> list[dict[str, str]]:
-    return [{"key": k.key, "name": k.name, "description": k.description} for k in api.kinds(web(request).config)]
-
-
 @router.get("/kinds/{kind}/form")
-def form(kind: str, request: Request, session: Session = Depends(require("draft"))):
+def form(kind: str, request: Request, session: Session = Depends(require("draft"))) -> dict[str, Any]:
     """The kind's JSON Schema and the settings' defaults to prefill the form with."""
     config = web(request).config
-    try:
-        schema = api.schema(kind, config)
-    except LettergenError as exc:
-        return error_response(exc)
+    schema = api.schema(kind, config)
     defaults = with_defaults(schema, {}, config)
     defaults.setdefault("letter_date", date.today().isoformat())
     return {"kind": kind, "name": schema.name, "description": schema.description,
             "schema": schema.json_schema(), "defaults": jsondata.plain(defaults)}
 
 
-def _draft(kind: str, data: dict, config: Config) -> tuple[Any, bytes]:
-    prepared = prepare(kind, data, config)
-    return prepared, render_context(template_for(config, kind), prepared.context, PLACEHOLDER_NUMBER)
-
-
 @router.post("/kinds/{kind}/check")
 def check(kind: str, request: Request, data: dict = Body(..., embed=True),
-          session: Session = Depends(require("draft"))):
-    """Every problem with the data, and when there is none, the wording and time-limit warnings."""
+          session: Session = Depends(require("draft"))) -> dict[str, Any]:
+    """Every problem with the data; when there is none, the wording and time-limit warnings too."""
     config = web(request).config
-    try:
-        result = api.validate(kind, data, config)
-    except LettergenError as exc:
-        return error_response(exc)
-    findings: list[dict] = []
+    result = api.validate(kind, data, config)
+    warnings = [problem_item(w) for w in result.warnings]
     if result.ok:
-        try:
-            prepared, docx = _draft(kind, data, config)
-            findings = [finding_json(f) for f in quality_gate(prepared, docx, config, strict=False)]
-            findings += [problem_json(w) for w in prepared.warnings]
-        except LettergenError as exc:
-            return error_response(exc)
-    return {"ok": result.ok, "problems": [problem_json(p) for p in result.problems],
-            "warnings": [problem_json(w) for w in result.warnings] + findings}
+        draft = api.draft(kind, data, config=config)
+        warnings = [problem_item(w) for w in draft.warnings]
+        warnings += [finding_json(f) for f in check_letter_quality(kind, draft.data, draft.docx, config)
+                     if f.severity != "info"]
+    return {"ok": result.ok, "problems": [problem_item(p) for p in result.problems], "warnings": warnings}
 
 
 @router.post("/kinds/{kind}/preview")
 def preview(kind: str, request: Request, data: dict = Body(..., embed=True),
-            session: Session = Depends(require("draft"))):
-    """Page images of the draft's PDF (number not yet taken), or an HTML approximation."""
-    try:
-        _prepared, docx = _draft(kind, data, web(request).config)
-    except LettergenError as exc:
-        return error_response(exc)
-    return previewer(request).preview(docx).as_json()
+            session: Session = Depends(require("draft"))) -> dict[str, Any]:
+    """Page images of the draft's PDF (no number taken yet), or an HTML approximation."""
+    draft = api.draft(kind, data, config=web(request).config)
+    return previewer(request).preview(draft.docx).as_json()
 
 
 def letter_links(number: str) -> dict[str, str]:
@@ -133,28 +81,23 @@ def letter_links(number: str) -> dict[str, str]:
 
 @router.post("/letters")
 def issue(request: Request, kind: str = Body(...), data: dict = Body(...), corrects: str | None = Body(None),
-          reason: str = Body(""), session: Session = Depends(require("issue"))):
-    """签发: take the next number and register the letter; or, with ``corrects``, issue its correction."""
-    config = config_for(web(request).config, session)
-    try:
-        if corrects:
-            if not session.user.may("correct"):
-                return problem(403, "无权操作", f"您的角色（{session.user.role_label}）无权订正信函")
-            issued = api.correct(corrects, data, reason=reason or "", config=config)
-        else:
-            issued = api.issue_letter(kind, data, config=config)
-    except LettergenError as exc:
-        return error_response(exc)
+          reason: str = Body(""), session: Session = Depends(require("issue"))) -> dict[str, Any]:
+    """签发: take the next number and register the letter; with ``corrects``, issue its correction (订正)."""
+    state = web(request)
+    actor = session.user.actor
+    if corrects:
+        if not session.user.may("correct"):
+            raise WebAuthError(403, f"您的角色（{session.user.role_label}）无权订正信函")
+        issued = api.correct(corrects, data, reason=reason, config=state.config, actor=actor, register=state.register)
+    else:
+        issued = api.issue_letter(kind, data, config=state.config, actor=actor, register=state.register)
     return {"number": issued.entry.number, **letter_links(issued.entry.number),
             "warnings": [finding_json(f) for f in issued.findings]}
 
 
 @router.get("/letters/{number}/data")
-def letter_data(number: str, request: Request, session: Session = Depends(require("read"))):
-    """The stored input of a letter, as the form shows it (for 订正)."""
-    try:
-        entry = web(request).register.get(number)
-    except LettergenError as exc:
-        return error_response(exc)
+def letter_data(number: str, request: Request, session: Session = Depends(require("read"))) -> dict[str, Any]:
+    """The stored input of a letter, as the form shows it (to correct it)."""
+    entry = api.letter(number, register=web(request).register)
     return {"number": entry.number, "kind": entry.kind, "status": entry.status,
             "data": jsondata.plain(jsondata.decode(entry.data.get("input", {})))}

@@ -17,13 +17,13 @@ from starlette.background import BackgroundTask
 from .. import accounts, api, jsondata
 from ..accounts import LoginRefused, Session
 from ..errors import LettergenError
-from ..files import sha256_file
 from ..register import STATUS_LABELS, STATUSES
 from ..schemas import load_kind
-from .auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebAuthError, new_login_csrf, require, session_of, set_cookie
-from .forms import config_for, previewer
+from .auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebAuthError, new_login_csrf, require, set_cookie
+from .forms import previewer
 
 router = APIRouter()
+PAGE_ROWS = 500  # rows shown on the register page (newest first); the export has all
 
 
 def _web(request: Request):
@@ -116,8 +116,8 @@ def register_page(request: Request, kind: str = "", customer: str = "", status: 
     filters = dict(kind=kind or None, customer=customer.strip() or None, status=status if status in STATUSES else None,
                    date_from=_day(date_from), date_to=_day(date_to))
     entries = web.register.list(**filters)
-    entries.sort(key=lambda e: e.created_at, reverse=True)
-    return render(request, "register.html", session, entries=entries[:500], total=len(entries),
+    entries.sort(key=lambda e: e.created_at, reverse=True)  # newest first
+    return render(request, "register.html", session, entries=entries[:PAGE_ROWS], total=len(entries),
                   kinds=api.kinds(web.config), statuses=STATUS_LABELS, message=message,
                   filters={"kind": kind, "customer": customer, "status": status, "date_from": date_from,
                            "date_to": date_to}, letter_url=_letter_url)
@@ -180,7 +180,7 @@ def _data_rows(data, schema, path: tuple = ()) -> list[tuple[str, str]]:
 def void(number: str, request: Request, reason: str = Form(""), session: Session = Depends(require("void"))) -> Response:
     web = _web(request)
     try:
-        web.register.mark_void(number, f"{reason.strip()}（{session.user.actor}）" if reason.strip() else "")
+        api.void(number, reason, actor=session.user.actor, register=web.register)
     except LettergenError as exc:
         return RedirectResponse(_letter_url(number) + f"?error={quote(exc.message)}", status_code=303)
     return RedirectResponse(_letter_url(number) + f"?message={quote('已作废')}", status_code=303)
@@ -189,7 +189,7 @@ def void(number: str, request: Request, reason: str = Form(""), session: Session
 @router.post("/letters/{number}/reissue")
 def reissue(number: str, request: Request, session: Session = Depends(require("reissue"))) -> Response:
     try:
-        target = api.reissue(number, config=config_for(_web(request).config, session))
+        target = api.reissue(number, config=_web(request).config, register=_web(request).register)
     except LettergenError as exc:
         return RedirectResponse(_letter_url(number) + f"?error={quote(exc.message)}", status_code=303)
     return RedirectResponse(_letter_url(number) + f"?message={quote(f'已按登记数据重新生成，与原件一致：{target.name}')}",
@@ -198,33 +198,26 @@ def reissue(number: str, request: Request, session: Session = Depends(require("r
 
 @router.get("/letters/{number}/docx")
 def download_docx(number: str, request: Request, session: Session = Depends(require("read"))) -> Response:
-    entry = _web(request).register.get(number)
-    if not entry.output_path or not Path(entry.output_path).is_file():
-        return render(request, "error.html", session, status=404, message=f"文号 {number} 没有可下载的 .docx 文件")
-    return FileResponse(entry.output_path, filename=f"{number}.docx",
-                        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    try:
+        docx = api.letter_docx(number, config=_web(request).config, register=_web(request).register)
+    except LettergenError as exc:
+        return render(request, "error.html", session, status=404, message=exc.message)
+    return Response(docx, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(number)}.docx"})
 
 
 @router.get("/letters/{number}/pdf")
 def download_pdf(number: str, request: Request, session: Session = Depends(require("read"))) -> Response:
     """The letter's PDF; made on demand (and recorded) the first time it is asked for."""
     web = _web(request)
-    entry = web.register.get(number)
-    if not entry.pdf_path or not Path(entry.pdf_path).is_file():
-        if entry.status != "issued" or not entry.output_path or not Path(entry.output_path).is_file():
-            return render(request, "error.html", session, status=404, message=f"文号 {number} 没有可转换的信函文件")
-        pdf = Path(entry.output_path).with_suffix(".pdf")
-        try:
-            previewer(request).pdf_of(Path(entry.output_path), pdf)
-        except LettergenError as exc:
-            return render(request, "error.html", session, status=503, message=exc.message)
-        entry = web.register.set_pdf(number, str(pdf), sha256_file(pdf))
-    return FileResponse(entry.pdf_path, filename=f"{number}.pdf", media_type="application/pdf")
+    try:
+        pdf = api.letter_pdf(number, config=web.config, register=web.register)
+    except LettergenError as exc:
+        return render(request, "error.html", session, status=503, message=exc.message)
+    return FileResponse(pdf, filename=f"{number}.pdf", media_type="application/pdf")
 
 
 @router.get("/letters/{number}/preview")
 def letter_preview(number: str, request: Request, session: Session = Depends(require("read"))):
-    entry = _web(request).register.get(number)
-    if not entry.output_path or not Path(entry.output_path).is_file():
-        return {"mode": "none", "pages": [], "paragraphs": [], "notice": "没有可预览的信函文件"}
-    return previewer(request).preview(Path(entry.output_path).read_bytes()).as_json()
+    docx = api.letter_docx(number, config=_web(request).config, register=_web(request).register)
+    return previewer(request).preview(docx).as_json()

@@ -66,11 +66,6 @@ class Previewer:
                 self._cache.popitem(last=False)
             return result
 
-    def pdf_of(self, docx_path: Path, pdf_path: Path) -> None:
-        """Convert an issued letter's .docx with the same warm office (PDF downloads)."""
-        with self._lock:
-            self._office().convert(docx_path, pdf_path)
-
     def _office(self) -> Converter:
         if self._converter is None:
             self._converter = Converter(timeout=30.0)

@@ -1,13 +1,13 @@
 """Accounts and sessions of the web page: web_users, web_sessions.
 
 Revision ID: 0004
-Revises: 0002 (relinked to 0003, the HTTP service's revision, when both are merged)
+Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -179,7 +179,7 @@
     root.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     var unplaced = [];
     (problems || []).forEach(function (p) {
-      var target = root.querySelector('[data-path="' + CSS.escape(p.path) + '"]');
+      var target = p.path ? root.querySelector('[data-path="' + CSS.escape(p.path) + '"]') : null;
       if (!target) { unplaced.push(p); return; }
       var slot = target.tagName === "FIELDSET" ? target.querySelector(":scope > .field-error")
         : target.parentNode.querySelector(".field-error");

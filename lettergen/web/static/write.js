@@ -21,10 +21,8 @@
 
   function listWarnings(items, unplaced) {
     warningList.innerHTML = "";
-    unplaced.forEach(function (p) { warningList.appendChild(LG.el("li", {"class": "error", text: p.text})); });
-    items.forEach(function (w) {
-      warningList.appendChild(LG.el("li", {text: w.text || ((w.where ? w.where + "：" : "") + w.message)}));
-    });
+    unplaced.forEach(function (p) { warningList.appendChild(LG.el("li", {"class": "error", text: p.text || p.message})); });
+    items.forEach(function (w) { warningList.appendChild(LG.el("li", {text: w.text || w.message})); });
     warnings.hidden = !warningList.children.length;
   }
 
@@ -82,7 +80,7 @@
       if (r.ok) { status.textContent = "签发完成。"; showIssued(r.body); return; }
       var problems = (r.body && r.body.problems) || [];
       var unplaced = LG.showProblems(form, problems);
-      listWarnings((r.body && r.body.findings) || [], unplaced);
+      listWarnings([], unplaced);
       status.className = "status bad";
       status.textContent = "未签发：" + ((r.body && r.body.detail) || "请求失败（" + r.status + "）");
     });
