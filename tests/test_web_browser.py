@@ -5,8 +5,10 @@ of each page to ``docs/`` (shown in the README).
 """
 from __future__ import annotations
 
+import csv
 import io
 import time
+import zipfile
 
 import pytest
 from docx import Document
@@ -212,3 +214,52 @@ def test_pages_fit_the_screen(web_site, new_page, width, height):
         page.goto(web_site.url + "/ui/write")
         page.wait_for_selector("[data-path='recipient.name']")
         screenshot(page, "web-write-768")
+
+
+BATCH_CSV = """发函日期,客户名称,催告级别,发票或合同号,开票日期,金额,到期日
+2026-11-23,宁波海曙恒达五金有限公司,正式催告,发票 No. 33012345,2026-08-15,"48,600.00",2026-09-14
+2026-11-23,温州瓯江建材贸易有限公司,首次提醒,发票 No. 33019876,2026-09-28,十二元,2026-10-28
+2026-11-23,绍兴柯桥锦程纺织有限公司,最后通知,发票 No. 33005521,2026-06-30,"126,000.00",2026-07-30
+2026-11-23,,首次提醒,发票 No. 1,2026-06-30,100,2026-07-30
+"""
+
+
+def test_batch_lists_bad_rows_then_issues_the_valid_ones(web_site, new_page, tmp_path):
+    sheet = tmp_path / "催款.csv"
+    sheet.write_text(BATCH_CSV, encoding="utf-8")
+    page = new_page()
+    log_in(page, web_site, "li", then="/ui/batch")
+    page.select_option("#batch-kind", "payment_reminder")
+    page.set_input_files("#batch-file", str(sheet))
+    page.click("#batch-check")
+    page.wait_for_selector("#problem-rows tr")
+    rows = [[c.inner_text() for c in r.query_selector_all("td")] for r in page.query_selector_all("#problem-rows tr")]
+    by_row = {r[0]: r for r in rows}
+    assert set(by_row) == {"3", "5"}, rows
+    assert by_row["3"][1] == "金额" and by_row["3"][2] == "十二元" and "不是有效的金额" in by_row["3"][3]
+    assert by_row["5"][1] == "客户名称" and "为空" in by_row["5"][3]
+    assert "有效 2 封" in page.inner_text("#batch-status")
+    assert page.is_disabled("#issue-all")
+    screenshot(page, "web-batch-check")
+    page.click("#issue-valid")
+    page.wait_for_function("() => document.getElementById('job-status').textContent.startsWith('已完成')",
+                           timeout=180_000)
+    progress = page.evaluate("[document.getElementById('batch-progress').value, document.getElementById('batch-progress').max]")
+    assert progress == [2, 2]
+    assert "签发 2 封" in page.inner_text("#job-status")
+    screenshot(page, "web-batch")
+    with page.expect_download() as info:
+        page.click("a[data-file='manifest.csv']")
+    manifest = list(csv.DictReader(open(info.value.path(), encoding="utf-8-sig")))
+    issued = {row["客户"]: row["文号"] for row in manifest if row["文号"]}
+    assert set(issued) == {"宁波海曙恒达五金有限公司", "绍兴柯桥锦程纺织有限公司"}, manifest
+    job_url = page.get_attribute("a[data-file='manifest.csv']", "href").split("/files/")[0]
+    job = page.evaluate("url => fetch(url).then(r => r.json())", job_url)  # the page's session reads it
+    assert job["actor"] == "user:li" and job["result"]["issued"] == 2
+    with page.expect_download() as info:
+        page.click("a[data-file='combined.pdf']")
+    assert open(info.value.path(), "rb").read(5) == b"%PDF-"
+    with page.expect_download() as info:
+        page.click("a[data-file='letters.zip']")
+    names = zipfile.ZipFile(info.value.path()).namelist()
+    assert sum(n.endswith(".docx") for n in names) == 2
