@@ -263,3 +263,31 @@ def test_batch_lists_bad_rows_then_issues_the_valid_ones(web_site, new_page, tmp
         page.click("a[data-file='letters.zip']")
     names = zipfile.ZipFile(info.value.path()).namelist()
     assert sum(n.endswith(".docx") for n in names) == 2
+
+
+def test_manager_corrects_a_letter_with_the_form_prefilled(web_site, new_page):
+    number = issue_reminder(new_page(), web_site)
+    page = new_page()
+    log_in(page, web_site, "wang", then="/ui/register")
+    page.fill("#f-customer", "恒达")
+    page.click("form[role=search] button")
+    page.click(f"text={number}")
+    page.click("text=订正")
+    wait_path(page, "/ui/write")
+    page.wait_for_selector("[data-path='items.0.amount']")
+    assert page.inner_text("h1") == f"订正 {number}"
+    assert page.input_value("[data-path='recipient.name']") == "宁波海曙恒达五金有限公司"
+    assert page.input_value("[data-path='items.0.amount']") == "12345.67"
+    first = wait_preview(page)  # the stored letter's correction, before any change
+    page.fill("[data-path='items.0.amount']", "12,000.00")
+    wait_preview(page, first)
+    page.fill("#correct-reason", "金额有误")
+    screenshot(page, "web-correct")
+    page.click("#issue")
+    page.wait_for_selector("#issued-number")
+    new_number = page.inner_text("#issued-number")
+    assert new_number != number
+    page.goto(web_site.url + "/ui/register")
+    assert "已被订正" in page.locator("tr", has_text=number).inner_text()
+    old = web_site.entry(number)
+    assert (old.superseded_by, old.status_reason, old.status_actor) == (new_number, "金额有误", "user:wang")

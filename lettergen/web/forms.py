@@ -67,10 +67,17 @@ def check(kind: str, request: Request, data: dict = Body(..., embed=True),
 
 
 @router.post("/kinds/{kind}/preview")
-def preview(kind: str, request: Request, data: dict = Body(..., embed=True),
+def preview(kind: str, request: Request, data: dict = Body(...), corrects: str | None = Body(None),
             session: Session = Depends(require("draft"))) -> dict[str, Any]:
-    """Page images of the draft's PDF (no number taken yet), or an HTML approximation."""
-    draft = api.draft(kind, data, config=web(request).config)
+    """Page images of the draft's PDF (no number taken yet), or an HTML approximation.
+
+    With ``corrects``, the draft is that letter's correction, saying what it corrects.
+    """
+    state = web(request)
+    if corrects:
+        draft = api.draft_correction(corrects, data, config=state.config, register=state.register)
+    else:
+        draft = api.draft(kind, data, config=state.config)
     return previewer(request).preview(draft.docx).as_json()
 
 

@@ -44,7 +44,9 @@
 
   function preview(mine, data) {
     previewBox.setAttribute("aria-busy", "true");
-    LG.request("POST", kindUrl("/preview"), {data: data}).then(function (r) {
+    var body = {data: data};
+    if (correct) { body.corrects = correct; }
+    LG.request("POST", kindUrl("/preview"), body).then(function (r) {
       if (mine !== round) { return; }
       if (r.ok) { LG.showPreview(previewBox, notice, r.body); }
       else { previewBox.setAttribute("aria-busy", "false"); }
