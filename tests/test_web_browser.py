@@ -10,6 +10,7 @@ import io
 import time
 import zipfile
 
+import httpx
 import pytest
 from docx import Document
 
@@ -291,3 +292,33 @@ def test_manager_corrects_a_letter_with_the_form_prefilled(web_site, new_page):
     assert "已被订正" in page.locator("tr", has_text=number).inner_text()
     old = web_site.entry(number)
     assert (old.superseded_by, old.status_reason, old.status_actor) == (new_number, "金额有误", "user:wang")
+
+
+def test_admin_manages_users_and_api_keys(web_site, new_page):
+    manager = new_page()
+    log_in(manager, web_site, "wang", then="/ui/register")
+    assert manager.locator("nav >> text=管理").count() == 0
+    manager.goto(web_site.url + "/ui/admin")
+    assert "无权管理用户" in manager.inner_text("main")
+    admin = new_page()
+    log_in(admin, web_site, "root", then="/ui/admin")
+    admin.fill("#new-name", "zhao")
+    admin.select_option("#new-role", "clerk")
+    admin.fill("#new-password", "zhao-pass-1")
+    admin.click("text=添加用户")
+    assert "已添加用户 zhao（经办）" in admin.inner_text("main")
+    admin.fill("#key-name", "crm")
+    admin.check("#scope-issue")
+    admin.click("text=创建密钥")
+    token = admin.inner_text("#new-token")
+    assert token.startswith("lg_")
+    answer = httpx.get(web_site.url + "/letters?limit=1", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    admin.goto(web_site.url + "/ui/admin")
+    screenshot(admin, "web-admin")
+    admin.click("button[aria-label='吊销 crm']")
+    assert "已吊销密钥「crm」" in admin.inner_text("main")
+    assert httpx.get(web_site.url + "/letters?limit=1", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    newcomer = new_page()
+    log_in(newcomer, web_site, "zhao", password="zhao-pass-1")
+    wait_path(newcomer, "/ui/write")

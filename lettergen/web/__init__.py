@@ -55,7 +55,7 @@ def mount(app: FastAPI, config: Config) -> None:
     from the page: their session becomes a ``user:NAME`` principal with the
     scopes of their role, CSRF-checked like the page's own forms.
     """
-    from . import batch_pages, forms, pages
+    from . import admin_pages, batch_pages, forms, pages
 
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.web = WebState(config, app.state.register, templates)
@@ -64,6 +64,7 @@ def mount(app: FastAPI, config: Config) -> None:
     app.include_router(pages.router, prefix=PREFIX, include_in_schema=False)
     app.include_router(forms.router, prefix=f"{PREFIX}/api", include_in_schema=False)
     app.include_router(batch_pages.router, prefix=PREFIX, include_in_schema=False)
+    app.include_router(admin_pages.router, prefix=PREFIX, include_in_schema=False)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
