@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
+import yaml
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
@@ -97,7 +98,18 @@ def write_page(request: Request, kind: str = "payment_reminder", correct: str = 
         kind = _web(request).register.get(correct).kind
     if kind not in {k.key for k in kinds}:
         kind = kinds[0].key
+    _warm_up_preview(request, kind)
     return render(request, "write.html", session, kinds=kinds, kind=kind, correct=correct)
+
+
+def _warm_up_preview(request: Request, kind: str) -> None:
+    """Start LibreOffice for the live preview while the form is being filled (first page view only)."""
+    config = _web(request).config
+
+    def sample_draft() -> bytes:
+        return api.draft(kind, yaml.safe_load(api.sample_text(kind, config)), config=config).docx
+
+    previewer(request).warm_up(sample_draft)
 
 
 # --- 登记簿 --------------------------------------------------------------------

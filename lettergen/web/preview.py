@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..config import Config
 from ..convert import Converter, find_soffice
@@ -51,6 +52,15 @@ class Previewer:
         self._lock = threading.Lock()
         self._converter: Converter | None = None
         self._cache: OrderedDict[str, Preview] = OrderedDict()
+        self._warming = False
+
+    def warm_up(self, make_docx: Callable[[], bytes]) -> None:
+        """Start the office in the background, once, while a person is still filling the form."""
+        if not self.pdf_possible or self._converter is not None or self._warming:
+            return
+        self._warming = True
+        threading.Thread(target=lambda: self.preview(make_docx()), name="lettergen-preview-warm-up",
+                         daemon=True).start()
 
     def preview(self, docx: bytes) -> Preview:
         key = hashlib.sha256(docx).hexdigest()
