@@ -90,7 +90,7 @@ def test_invalid_amount_shows_message_beside_field_then_preview_updates(web_site
     # typing on updates the preview again
     page.fill("[data-path='recipient.name']", "宁波海曙恒达五金有限公司（总部）")
     wait_preview(page, shown)
-    screenshot(page, "web-write")
+    screenshot(page, "web-write", top=True)
     assert not page.js_errors
 
 

@@ -162,9 +162,11 @@ def wait_path(page, path: str) -> None:
     page.wait_for_function("path => location.pathname === path", arg=path)
 
 
-def screenshot(page, name: str) -> Path:
-    """Save ``docs/NAME.png`` (the README shows these)."""
+def screenshot(page, name: str, *, top: bool = False) -> Path:
+    """Save ``docs/NAME.png`` (the README shows these); ``top``: scrolled to the top first."""
     DOCS.mkdir(exist_ok=True)
+    if top:
+        page.evaluate("window.scrollTo(0, 0)")
     path = DOCS / f"{name}.png"
     page.screenshot(path=str(path))
     return path

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, Depends, Request
 
 from .. import api, jsondata
 from ..accounts import Session
-from ..letters import with_defaults
+from ..letters import CONFIG_DEFAULTS, with_defaults
 from ..quality import check_letter_quality
 from ..service.problems import problem_item
 from .auth import WebAuthError, require
@@ -47,8 +47,9 @@ def form(kind: str, request: Request, session: Session = Depends(require("draft"
     schema = api.schema(kind, config)
     defaults = with_defaults(schema, {}, config)
     defaults.setdefault("letter_date", date.today().isoformat())
+    from_settings = [name for name in CONFIG_DEFAULTS if isinstance(defaults.get(name), dict)]
     return {"kind": kind, "name": schema.name, "description": schema.description,
-            "schema": schema.json_schema(), "defaults": jsondata.plain(defaults)}
+            "schema": schema.json_schema(), "defaults": jsondata.plain(defaults), "from_settings": from_settings}
 
 
 @router.post("/kinds/{kind}/check")

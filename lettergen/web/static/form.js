@@ -166,9 +166,22 @@
     return Array.isArray(node) ? node : [];
   };
 
-  LG.buildForm = function (root, schema, defaults) {
+  /* The form; groups filled from the settings (fromSettings: sender, contact …) come last, folded. */
+  LG.buildForm = function (root, schema, defaults, fromSettings) {
     root.innerHTML = "";
-    objectFields(schema, "", defaults || {}, root);
+    var folded = (fromSettings || []).filter(function (name) { return (schema.properties || {})[name]; });
+    var own = {properties: {}, required: schema.required || []};
+    var settled = {properties: {}, required: schema.required || []};
+    Object.keys(schema.properties || {}).forEach(function (name) {
+      (folded.indexOf(name) >= 0 ? settled : own).properties[name] = schema.properties[name];
+    });
+    objectFields(own, "", defaults || {}, root);
+    if (folded.length) {
+      var titles = folded.map(function (name) { return schema.properties[name].title || name; });
+      var box = LG.el("details", {"class": "defaults"}, [LG.el("summary", {text: titles.join("、") + "（来自设置，可修改）"})]);
+      objectFields(settled, "", defaults || {}, box);
+      root.appendChild(box);
+    }
   };
 
   LG.readForm = read;
@@ -184,6 +197,8 @@
       var slot = target.tagName === "FIELDSET" ? target.querySelector(":scope > .field-error")
         : target.parentNode.querySelector(".field-error");
       if (target.tagName !== "FIELDSET") { target.setAttribute("aria-invalid", "true"); }
+      var folded = target.closest("details");
+      if (folded) { folded.open = true; }
       if (slot) { slot.textContent = (slot.textContent ? slot.textContent + "；" : "") + p.message; }
       else { unplaced.push(p); }
     });

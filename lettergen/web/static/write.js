@@ -98,7 +98,7 @@
     return LG.request("GET", kindUrl("/form")).then(function (r) {
       if (!r.ok) { form.textContent = (r.body && r.body.detail) || "无法载入表单"; return; }
       document.getElementById("kind-help").textContent = r.body.description || "";
-      LG.buildForm(form, r.body.schema, values || r.body.defaults);
+      LG.buildForm(form, r.body.schema, values || r.body.defaults, r.body.from_settings);
       if (values) { check(); }
     });
   }
