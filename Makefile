@@ -29,6 +29,7 @@ bench: $(BIN)/lettergen
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_batch.py
 	$(BIN)/python benchmarks/bench_pdf.py -n 20
+	$(BIN)/python benchmarks/bench_service.py
 
 clean-samples:
 	rm -rf out lettergen-register.sqlite

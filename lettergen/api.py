@@ -26,6 +26,7 @@ from .config import Config, load_config
 from .errors import ConversionError, InputFileError, RegisterError, UnknownKind
 from .files import sha256_file, write_atomic
 from .issuing import Issued, issue, open_register, recover, regenerate
+from .issuing_group import GroupIssuer
 from .letters import prepare, render_context, template_for, template_path, with_defaults
 from .models import KindInfo, RenderedLetter
 from .register import Entry, Register, VerifyReport
@@ -146,7 +147,7 @@ def request_hash(kind: str, data: dict[str, Any], **options: Any) -> str:
 def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None = None, config: Config | None = None,
                  pdf: bool = False, supersedes: str | None = None, corrects: dict | None = None,
                  strict: bool = False, actor: str | None = None, idempotency_key: str | None = None,
-                 register: Register | None = None) -> Issued:
+                 register: Register | None = None, issuer: GroupIssuer | None = None) -> Issued:
     """Validate, take the next number from the register, write and register one letter.
 
     Invalid data raises :class:`InvalidInput` and consumes no number; so does a
@@ -159,11 +160,13 @@ def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None =
     """
     cfg = _config(config)
     options = dict(output=output, supersedes=supersedes, corrects=corrects, strict=strict, actor=actor)
+    if issuer is not None and (output or supersedes or corrects):
+        raise TypeError("issue_letter(): a GroupIssuer issues plain letters to the output folder only")
     with _opened(cfg, register) as reg:
         if idempotency_key is None:
-            issued = issue(kind, data, cfg, reg, **{**options, "output": Path(output).resolve() if output else None})
+            issued = _issue_now(kind, data, cfg, reg, issuer, **options)
         else:
-            issued = _issue_once(kind, data, cfg, reg, idempotency_key, pdf=pdf, **options)
+            issued = _issue_once(kind, data, cfg, reg, idempotency_key, pdf=pdf, issuer=issuer, **options)
         if pdf and not issued.replayed:
             from .pdfs import convert_issued  # PDF support only when asked for
 
@@ -174,8 +177,17 @@ def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None =
     return issued
 
 
+def _issue_now(kind: str, data: dict[str, Any], cfg: Config, reg: Register, issuer: GroupIssuer | None, *,
+               output, idempotency_key: str | None = None, **options: Any) -> Issued:
+    if issuer is not None:
+        return issuer.issue(kind, data, strict=options["strict"], actor=options["actor"],
+                            idempotency_key=idempotency_key)
+    return issue(kind, data, cfg, reg, output=Path(output).resolve() if output else None,
+                 idempotency_key=idempotency_key, **options)
+
+
 def _issue_once(kind: str, data: dict[str, Any], cfg: Config, reg: Register, key: str, *, pdf: bool,
-                output, **options: Any) -> Issued:
+                issuer: GroupIssuer | None, **options: Any) -> Issued:
     store = IdempotencyStore(reg)
     with in_flight(key):
         recover(reg)  # a letter left half-issued by a killed process is completed (or voided) first
@@ -183,8 +195,7 @@ def _issue_once(kind: str, data: dict[str, Any], cfg: Config, reg: Register, key
         if earlier is not None:
             return Issued(earlier, Path(earlier.output_path or ""), None, replayed=True)
         try:
-            return issue(kind, data, cfg, reg, output=Path(output).resolve() if output else None,
-                         idempotency_key=key, **options)
+            return _issue_now(kind, data, cfg, reg, issuer, idempotency_key=key, **options)
         except BaseException:
             store.release(key)
             raise

@@ -86,7 +86,7 @@ def run_job(job_id: str, *, config: Config, register: Register) -> JobState:
         result, outputs = generate(
             job.kind, source, config, out, combine=work / "combined.docx" if opts.get("combine") else None,
             pdf=bool(opts.get("pdf")), combine_pdf=work / "combined.pdf" if opts.get("combine_pdf") else None,
-            jobs=int(config.service("batch_jobs")), register=register,
+            jobs=int(config.service("batch_jobs")), register=register, actor=job.actor,
             progress=lambda done, total: store.progress(job_id, done, total), **_batch_options(opts))
     except LettergenError as exc:
         store.fail(job_id, _error(exc))

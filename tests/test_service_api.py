@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 
 from lettergen.api import DRAFT_NUMBER
-from tests.service_fixtures import Server, create_token, sample_json, write_settings
+from tests.service_fixtures import Server, create_token, sample_json, write_settings  # noqa: F401
 
 PROBLEM = "application/problem+json"
 
@@ -155,6 +155,8 @@ def test_errors_are_problem_json_without_tracebacks(live):
         (client.post("/letters", json={"data": {}}), 422),
         (issue(client, data={"recipient": {"name": "x"}}), 422),
         (client.post("/letters/x/void", json={}), 422),
+        (client.get("/letters", params={"status": "bogus"}), 422),
+        (client.get("/letters", params={"limit": 0}), 422),
         (client.get("/no/such/route"), 404),
         (client.delete("/kinds"), 405),
     ]
@@ -217,3 +219,34 @@ def test_each_request_is_one_json_log_line(live):
     assert (kinds_line["key"], kinds_line["method"], kinds_line["status"]) == ("crm", "GET", 200)
     missing = [l for l in lines if l["route"] == "/letters/{number}"][-1]
     assert missing["status"] == 404
+
+
+@pytest.mark.libreoffice
+def test_pdf_is_made_on_demand_and_recorded(live):
+    _server, client, settings = live
+    from lettergen.api import letter as entry_of
+    from lettergen.config import load_config
+
+    letter = issue(client, "complaint_response").json()
+    assert entry_of(letter["number"], config=load_config(settings)).pdf_path is None
+    first = client.get(letter["links"]["pdf"])
+    assert first.status_code == 200 and first.headers["content-type"] == "application/pdf"
+    assert first.content.startswith(b"%PDF")
+    entry = entry_of(letter["number"], config=load_config(settings))
+    import hashlib
+    assert entry.pdf_path and entry.pdf_hash == hashlib.sha256(first.content).hexdigest()
+    assert client.get(letter["links"]["pdf"]).content == first.content  # the recorded file, not a new one
+
+
+def test_without_libreoffice_pdf_requests_get_503_and_the_letter_stays(tmp_path, server_factory):
+    settings = write_settings(tmp_path)
+    token = create_token(settings, "crm", "read", "draft", "issue")
+    server = server_factory(settings, env={"LETTERGEN_SOFFICE": str(tmp_path / "no-soffice")})
+    with server.client(token) as client:
+        letter = issue(client).json()
+        for response in (client.get(letter["links"]["pdf"]),
+                         client.post("/kinds/payment_reminder/drafts?format=pdf", json=sample_json("payment_reminder"))):
+            assert response.status_code == 503, response.text
+            assert response.headers["content-type"] == PROBLEM and response.json()["title"] == "PDF 转换不可用"
+        assert client.get(letter["links"]["self"]).json()["status"] == "issued"
+        assert client.get(letter["links"]["docx"]).status_code == 200

@@ -93,13 +93,15 @@ def run_batch(
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
     register: Register | None = None,
+    actor: str | None = None,
 ) -> BatchResult:
     """Validate every row of ``source``, then issue its letters into ``out_dir``.
 
     With invalid rows and not ``skip_invalid``, :class:`InvalidInput` is raised
     before anything is numbered or written.  ``strict`` also refuses letters
     with wording or time-limit warnings, at validation time.  ``progress(done,
-    total)`` is called as letters are issued.
+    total)`` is called as letters are issued.  ``actor`` (``key:NAME``) is
+    recorded as who issued the letters.
     """
     out_dir = Path(out_dir).resolve()
     kind_schema = load_kind(config.schemas_dir, kind)
@@ -142,7 +144,7 @@ def run_batch(
             check_filename_pattern(config.filename_pattern)  # a settings error must not cost numbers
             out_dir.mkdir(parents=True, exist_ok=True)
             used = NameSet(p.name for p in out_dir.iterdir())
-            _issue(kind_schema, pending, result, config, register, template, out_dir, used, mapper, progress)
+            _issue(kind_schema, pending, result, config, register, template, out_dir, used, mapper, progress, actor)
         finally:
             if own_register:
                 register.close()
@@ -199,10 +201,10 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
             part.unlink(missing_ok=True)
 
 
-def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress) -> None:
+def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress, actor) -> None:
     done = 0
     for chunk, prepared in _prepared_chunks(kind, pending, mapper):
-        specs = [reserve_spec(config, p, template.name, template.sha256,
+        specs = [reserve_spec(config, p, template.name, template.sha256, actor=actor,
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, p in zip(chunk, prepared)]
         entries = register.reserve_many(specs)
         seqs = {e.number: e.seq for e in entries}

@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import RegisterError, UnknownNumber
 from . import engine as db
 from . import process
-from .entry import ISSUED, RESERVED, STATUS_LABELS, STATUSES, SUPERSEDED, VOID, Entry, VerifyReport
+from .entry import ISSUED, RESERVED, STATUS_LABELS, SUPERSEDED, VOID, Entry, VerifyReport
 from .entry import entry_from_row, utcnow
-from .rows import as_date, base_row, check_spec, check_unique, key_of, require_status, require_text, set_number
+from .rows import base_row, check_spec, check_unique, filter_conditions, key_of, require_status, require_text, set_number
 from .schema import entries, sequences
 
 STALE_REASON = "签发中断（进程已退出）"
@@ -266,6 +266,11 @@ class Register:
         Every other stale reservation is voided with :data:`STALE_REASON`.
         """
         recovered = []
+        with self._tx(write=False) as conn:  # usually nothing to do: no write lock, no commit to disk
+            holders = conn.execute(sa.select(entries.c.pid, entries.c.host, entries.c.proc_start)
+                                   .where(entries.c.status == RESERVED)).mappings().all()
+        if not any(_holder_alive(h) is False for h in holders):
+            return recovered
         with self._tx() as conn:
             rows = conn.execute(sa.select(entries).where(entries.c.status == RESERVED)
                                 .order_by(entries.c.id).with_for_update()).mappings().all()
@@ -350,23 +355,6 @@ class Register:
 
 
 # --- helpers ----------------------------------------------------------------
-
-def filter_conditions(kind, year, customer, status, date_from, date_to, batch_id) -> list:
-    """The WHERE conditions of :meth:`Register.list` (``register list``'s filters)."""
-    if status is not None and status not in STATUSES:
-        raise RegisterError(f"未知的登记状态「{status}」；可用：{'、'.join(STATUSES)}")
-    c = entries.c
-    wanted = [(kind, c.kind == kind), (year is not None, c.year == year), (status, c.status == status),
-              (batch_id, c.batch_id == batch_id)]
-    conditions = [condition for given, condition in wanted if given]
-    if customer:
-        conditions.append(c.customer.contains(customer, autoescape=True))
-    if date_from is not None:
-        conditions.append(c.letter_date >= as_date(date_from))
-    if date_to is not None:
-        conditions.append(c.letter_date <= as_date(date_to))
-    return conditions
-
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
     for start in range(0, len(items), size):

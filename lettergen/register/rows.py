@@ -1,4 +1,4 @@
-"""Checking reservation requests and building their rows (no database access).
+"""Checking reservation requests, building their rows and query filters (no database access).
 
 Everything that can be done before the register's lock is taken happens
 here, so the locked part of a reservation is short even for 10,000 letters.
@@ -11,7 +11,8 @@ from datetime import date, datetime
 from typing import Any
 
 from ..errors import RegisterError
-from .entry import RESERVED, STATUS_LABELS, dump_data
+from .entry import RESERVED, STATUS_LABELS, STATUSES, dump_data
+from .schema import entries
 from .process import ProcessId
 
 REQUIRED = ("kind", "sequence_key", "year", "make_number", "letter_date", "customer", "subject",
@@ -94,3 +95,20 @@ def check_unique(rows: list[dict[str, Any]]) -> None:
     repeated = sorted(n for n, times in Counter(r["number"] for r in rows).items() if times > 1)
     if repeated:
         raise RegisterError(f"文号重复：{'、'.join(repeated[:5])}（请检查文号格式是否含序号 {{seq}}）")
+
+
+def filter_conditions(kind, year, customer, status, date_from, date_to, batch_id) -> list:
+    """The WHERE conditions of :meth:`Register.list` (``register list``'s filters)."""
+    if status is not None and status not in STATUSES:
+        raise RegisterError(f"未知的登记状态「{status}」；可用：{'、'.join(STATUSES)}")
+    c = entries.c
+    wanted = [(kind, c.kind == kind), (year is not None, c.year == year), (status, c.status == status),
+              (batch_id, c.batch_id == batch_id)]
+    conditions = [condition for given, condition in wanted if given]
+    if customer:
+        conditions.append(c.customer.contains(customer, autoescape=True))
+    if date_from is not None:
+        conditions.append(c.letter_date >= as_date(date_from))
+    if date_to is not None:
+        conditions.append(c.letter_date <= as_date(date_to))
+    return conditions

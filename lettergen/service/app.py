@@ -3,7 +3,7 @@
 Each worker process opens the register once (lazily, after uvicorn has
 started it) and starts its batch-job runner in the lifespan.  Everything
 else is wiring: routers, the docs served from the package, the problem+json
-handlers, the access log and the body-size limit (413).
+handlers, the access log and the body-size limit (413, problem+json).
 """
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from fastapi.openapi.utils import get_openapi
 
 from ..config import Config, load_config
 from ..issuing import open_register
+from ..issuing_group import GroupIssuer
 from ..register import Register
 from ..web import mount as mount_web
 from . import docs, problems
 from .auth import bearer_key
-from .limits import AccessLog, RateLimiter, setup_access_log
+from .limits import AccessLog, BodyLimit, RateLimiter, setup_access_log
 from .routes import ROUTERS
 from .runner import make_runner
 
@@ -79,10 +80,11 @@ def create_app(config: Config | None = None) -> FastAPI:
             holder.close()
 
     app = FastAPI(title="lettergen", version=_version(), description=DESCRIPTION, docs_url=None, redoc_url=None,
-                  lifespan=lifespan, max_body_size=int(float(cfg.service("max_upload_mb")) * 1024 * 1024))
+                  lifespan=lifespan)
     app.state.config = cfg
     app.state.register = holder
     app.state.runner = runner
+    app.state.issuer = GroupIssuer(cfg, holder)  # concurrent POST /letters share the register's commits
     app.state.principal_resolvers = [bearer_key]
     app.state.key_limiter = RateLimiter(cfg.service("rate_limit"), "每个 API 密钥")
     app.state.verify_limiter = RateLimiter(cfg.service("verify_rate_limit"), "核验页面每个地址")
@@ -91,6 +93,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         app.include_router(router)
     docs.install(app)
     mount_web(app, cfg)  # the web page for clerks (lettergen.web), at / and /ui
+    app.add_middleware(BodyLimit, max_bytes=int(float(cfg.service("max_upload_mb")) * 1024 * 1024))
     app.add_middleware(AccessLog)
     setup_access_log()
 

@@ -82,3 +82,50 @@ class AccessLog:
                 "method": scope["method"], "route": getattr(route, "path", None) or scope["path"],
                 "status": status["code"], "ms": round((time.perf_counter() - started) * 1000, 2),
             }, ensure_ascii=False))
+
+
+class BodyLimit:
+    """ASGI middleware: bodies over ``max_bytes`` get 413 (problem+json) before they are read or stored."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _problem(self) -> ServiceProblem:
+        mb = self.max_bytes / (1024 * 1024)
+        return ServiceProblem(413, f"上传内容超过 {mb:g} MB 的上限（[service] max_upload_mb）；未处理，未占用文号")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from .problems import problem_response
+
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await problem_response(413, self._problem().detail, headers={"Connection": "close"})(scope, receive, send)
+            return
+        seen, too_big, replaced = 0, False, False
+
+        async def counted() -> Message:
+            nonlocal seen, too_big
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    too_big = True
+                    raise self._problem()
+            return message
+
+        async def answer(message: Message) -> None:
+            # the body parser may turn the error into its own 400: answer 413 instead
+            nonlocal replaced
+            if too_big:
+                if not replaced and message["type"] == "http.response.start":
+                    replaced = True
+                    await problem_response(413, self._problem().detail, headers={"Connection": "close"})(
+                        scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, counted, answer)

@@ -98,7 +98,8 @@ def issue(request: Request, kind: str = Body(...), data: dict = Body(...), corre
             raise WebAuthError(403, f"您的角色（{session.user.role_label}）无权订正信函")
         issued = api.correct(corrects, data, reason=reason, config=state.config, actor=actor, register=state.register)
     else:
-        issued = api.issue_letter(kind, data, config=state.config, actor=actor, register=state.register)
+        issued = api.issue_letter(kind, data, config=state.config, actor=actor, register=state.register,
+                                  issuer=request.app.state.issuer)
     return {"number": issued.entry.number, **letter_links(issued.entry.number),
             "warnings": [finding_json(f) for f in issued.findings]}
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from ... import api
@@ -27,12 +28,13 @@ def _scoped_key(principal: Principal, key: str | None) -> str | None:
 
 @router.post("", status_code=201, response_model=LetterOut, summary="Issue a letter (numbered and registered)",
              dependencies=[Depends(json_body)], responses=problem_openapi(404, 409, 415, 422, 503))
-def issue(body: IssueRequest, response: Response, cfg=Depends(config), reg=Depends(register),
+def issue(body: IssueRequest, request: Request, response: Response, cfg=Depends(config), reg=Depends(register),
           idempotency_key: str | None = Header(None, alias="Idempotency-Key",
                                                description="Retries with the same key and body return the same letter"),
           principal: Principal = Depends(require("issue"))) -> LetterOut:
     issued = api.issue_letter(body.kind, body.data, config=cfg, register=reg, pdf=body.pdf, strict=body.strict,
-                              actor=principal.actor, idempotency_key=_scoped_key(principal, idempotency_key))
+                              actor=principal.actor, idempotency_key=_scoped_key(principal, idempotency_key),
+                              issuer=request.app.state.issuer)
     out = letter_out(issued.entry, cfg, replayed=issued.replayed,
                      warnings=[] if issued.replayed else [*issued.prepared.warnings, *issued.findings])
     response.headers["Location"] = out.links["self"]
@@ -44,7 +46,7 @@ def issue(body: IssueRequest, response: Response, cfg=Depends(config), reg=Depen
 @router.get("", response_model=LetterPage, summary="Find letters (the filters of `register list`), paginated")
 def find(kind: str | None = None, year: int | None = None,
          customer: str | None = Query(None, description="Part of the customer's name"),
-         status: str | None = Query(None, description="reserved | issued | void | superseded"),
+         status: Literal["reserved", "issued", "void", "superseded"] | None = None,
          date_from: date | None = Query(None, alias="from"), date_to: date | None = Query(None, alias="to"),
          batch: str | None = None, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=MAX_PAGE),
          cfg=Depends(config), reg=Depends(register), _=Depends(require("read"))) -> LetterPage:

@@ -1,0 +1,138 @@
+"""HTTP service benchmark: latency (p50/p99) and throughput of validate, draft .docx and issue.
+
+Not a timed test: one run prints the figures.  For each worker count (1 and
+2) a fresh temporary folder gets settings (SQLite register), a real
+``lettergen serve`` process on 127.0.0.1 (a free port) and an API key; then
+8 client threads (httpx, keep-alive) each send ``--requests`` calls per
+operation.  The same operations through the Python API in this process (no
+HTTP, one thread) are measured in the same run, as the baseline: the ratio
+shows what HTTP, auth and the server add.
+
+Caveat: the clients run on the same 2 cores as the server, and the machine
+is shared, so absolute figures are noisy; compare the ratios.
+
+    .venv/bin/python benchmarks/bench_service.py [--requests 25] [--clients 8] [--workers 1 2]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from lettergen import api  # noqa: E402
+from lettergen.config import load_config  # noqa: E402
+from lettergen.issuing import open_register  # noqa: E402
+from tests.service_fixtures import Server, create_token, sample_json, write_settings  # noqa: E402
+
+KIND = "after_sales"
+OPERATIONS = ("validate", "draft", "issue")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def http_run(server: Server, token: str, operation: str, clients: int, requests: int) -> tuple[list[float], float]:
+    data = sample_json(KIND)
+    latencies: list[float] = []
+    lock = threading.Lock()
+    start_gate = threading.Barrier(clients + 1)
+
+    def one_client() -> None:
+        with server.client(token) as client:
+            client.get("/healthz")  # connect before timing
+            mine = []
+            start_gate.wait()
+            for _ in range(requests):
+                t0 = time.perf_counter()
+                if operation == "validate":
+                    r = client.post(f"/kinds/{KIND}/validate", json=data)
+                elif operation == "draft":
+                    r = client.post(f"/kinds/{KIND}/drafts", json=data)
+                else:
+                    r = client.post("/letters", json={"kind": KIND, "data": data})
+                mine.append(time.perf_counter() - t0)
+                assert r.status_code in (200, 201), r.text
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=one_client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    start_gate.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return latencies, time.perf_counter() - t0
+
+
+def in_process(settings: Path, operation: str, count: int) -> tuple[list[float], float]:
+    config = load_config(settings)
+    data = sample_json(KIND)
+    latencies = []
+    with open_register(config) as register:
+        api.issue_letter(KIND, data, config=config, register=register)  # warm caches
+        t_all = time.perf_counter()
+        for _ in range(count):
+            t0 = time.perf_counter()
+            if operation == "validate":
+                api.validate(KIND, data, config)
+            elif operation == "draft":
+                api.draft(KIND, data, config=config)
+            else:
+                api.issue_letter(KIND, data, config=config, register=register)
+            latencies.append(time.perf_counter() - t0)
+        return latencies, time.perf_counter() - t_all
+
+
+def row(label: str, latencies: list[float], wall: float) -> str:
+    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+    return f"{label:<34} {len(latencies):>5} {p50:>8.1f} {p99:>8.1f} {len(latencies) / wall:>9.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=25, help="calls per client and operation")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    print(f"{'':<34} {'calls':>5} {'p50 ms':>8} {'p99 ms':>8} {'per s':>9}")
+    medians: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-service-") as tmp:
+        base = Path(tmp)
+        (base / "inproc").mkdir()
+        settings = write_settings(base / "inproc", rate_limit=0)
+        for op in OPERATIONS:
+            lat, wall = in_process(settings, op, args.requests * 4)
+            medians[f"api {op}"] = percentile(lat, 50)
+            print(row(f"in-process api {op}", lat, wall))
+        for workers in args.workers:
+            folder = base / f"w{workers}"
+            folder.mkdir()
+            settings = write_settings(folder, rate_limit=0)
+            token = create_token(settings, "bench", "draft", "issue", "read")
+            server = Server(settings, workers=workers).start()
+            try:
+                for op in OPERATIONS:
+                    http_run(server, token, op, args.clients, 3)  # warm every worker
+                    lat, wall = http_run(server, token, op, args.clients, args.requests)
+                    medians[f"http{workers} {op}"] = percentile(lat, 50)
+                    print(row(f"HTTP {workers} worker(s), {args.clients} clients: {op}", lat, wall))
+            finally:
+                server.stop()
+    print()
+    for op in OPERATIONS:
+        ratios = ", ".join(f"{w} worker(s) {medians[f'http{w} {op}'] / medians[f'api {op}']:.1f}x"
+                           for w in args.workers)
+        print(f"p50 HTTP / in-process {op:<9} {ratios}")
+    print("(clients share the 2 cores with the server; a shared machine: compare ratios, not absolutes)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Group commit: concurrent issue requests of one process share the register's transactions.
+
+Issuing one letter costs three committed transactions (reserve the number,
+record where the file goes, mark it issued) and one synced file.  On SQLite
+every commit waits for the disk, so letters issued one by one queue up
+behind each other's commits.  A :class:`GroupIssuer` lets each caller
+validate, compute and trial-render its letter in its own thread (errors
+there consume nothing, as with :func:`lettergen.issuing.issue`), then hands
+it to one background thread that takes every letter waiting at that moment
+through the same three transactions as a batch chunk does
+(:meth:`Register.reserve_many`, :meth:`~Register.plan_outputs`,
+:meth:`~Register.mark_issued_many`).  Numbers stay consecutive and in
+arrival order; a letter that fails after its number was taken is voided with
+the reason, exactly as in :func:`lettergen.issuing.issue`.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import Config
+from .files import write_atomic
+from .issuing import (PLACEHOLDER_NUMBER, Issued, check_filename_pattern, output_name, quality_gate, recover,
+                      reserve_spec)
+from .letters import Prepared, prepare, render_context, template_for
+from .register import Entry, Register
+from .sources import NameSet
+
+MAX_GROUP = 64  # letters per group: bounds the time the register's write lock is held
+
+
+@dataclass
+class _Ticket:
+    prepared: Prepared
+    template: Any
+    spec: dict[str, Any]
+    findings: list
+    done: threading.Event = field(default_factory=threading.Event)
+    entry: Entry | None = None
+    path: Path | None = None
+    error: BaseException | None = None
+
+    def fail(self, exc: BaseException) -> None:
+        self.error = exc
+        self.done.set()
+
+
+class GroupIssuer:
+    """Issues letters for the threads of one process, several per transaction."""
+
+    def __init__(self, config: Config, register: Callable[[], Register]):
+        self.config = config
+        self.register = register
+        self._queue: queue.Queue[_Ticket] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._names: NameSet | None = None
+
+    def issue(self, kind: str, data: dict[str, Any], *, strict: bool = False, actor: str | None = None,
+              idempotency_key: str | None = None) -> Issued:
+        """As :func:`lettergen.issuing.issue` (to the configured output folder), in a group."""
+        cfg = self.config
+        prepared = prepare(kind, data, cfg)
+        template = template_for(cfg, kind)
+        trial = render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
+        findings = quality_gate(prepared, trial, cfg, strict=strict)
+        check_filename_pattern(cfg.filename_pattern)
+        spec = reserve_spec(cfg, prepared, template.name, template.sha256, actor=actor, idempotency_key=idempotency_key)
+        ticket = _Ticket(prepared, template, spec, findings)
+        self._ensure_thread()
+        self._queue.put(ticket)
+        ticket.done.wait()
+        if ticket.error is not None:
+            raise ticket.error
+        return Issued(ticket.entry, ticket.path, prepared, findings)
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="lettergen-issuer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            group = [self._queue.get()]
+            while len(group) < MAX_GROUP:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._issue_group(group)
+            except BaseException as exc:  # noqa: BLE001 (every waiting caller must get an answer)
+                for ticket in group:
+                    if not ticket.done.is_set():
+                        ticket.fail(exc)
+
+    def _issue_group(self, group: list[_Ticket]) -> None:
+        register = self.register()
+        recover(register)
+        entries = register.reserve_many([t.spec for t in group])
+        try:
+            out_dir = self.config.output_dir.resolve()
+            for ticket, entry in zip(group, entries):
+                ticket.entry = entry
+                ticket.path = out_dir / self._name(out_dir, ticket.prepared, entry)
+            register.plan_outputs([(t.entry.number, str(t.path)) for t in group])
+        except BaseException as exc:
+            self._void(register, group, exc)
+            raise
+        written = []
+        for ticket in group:
+            try:
+                digest = write_atomic(ticket.path, render_context(ticket.template, ticket.prepared.context,
+                                                                  ticket.entry.number))
+                written.append((ticket, digest))
+            except Exception as exc:  # noqa: BLE001 (this letter fails; the others go on)
+                self._void(register, [ticket], exc)
+        try:
+            register.mark_issued_many([(t.entry.number, str(t.path), digest) for t, digest in written])
+        except BaseException as exc:
+            self._void(register, [t for t, _ in written], exc)
+            raise
+        for ticket, _digest in written:
+            ticket.entry = register.get(ticket.entry.number)
+            ticket.done.set()
+
+    def _name(self, out_dir: Path, prepared: Prepared, entry: Entry) -> str:
+        if self._names is None:
+            self._names = NameSet(p.name for p in out_dir.glob("*")) if out_dir.is_dir() else NameSet()
+        while True:  # other processes write into the same folder: never take a name that exists
+            name = output_name(self.config, prepared, entry.number, entry.seq, self._names)
+            if not (out_dir / name).exists():
+                return name
+            self._names.add(name)
+
+    @staticmethod
+    def _void(register: Register, tickets: list[_Ticket], exc: BaseException) -> None:
+        detail = str(exc).strip() or type(exc).__name__
+        for ticket in tickets:
+            try:
+                register.mark_void(ticket.entry.number, f"签发失败：{detail}")
+            except Exception as void_exc:  # noqa: BLE001 (keep the original error in front)
+                exc.add_note(f"（文号 {ticket.entry.number} 未能作废：{void_exc}）")
+            ticket.fail(exc)
