@@ -94,6 +94,21 @@ def test_invalid_amount_shows_message_beside_field_then_preview_updates(web_site
     assert not page.js_errors
 
 
+def test_wording_warning_is_shown_before_issuing(web_site, new_page):
+    page = new_page()
+    log_in(page, web_site, "li")
+    fill_reminder(page)
+    page.fill("[data-path='subject']", "催付老赖欠款")
+    page.wait_for_selector("#warnings:not([hidden])")
+    listed = page.inner_text("#warning-list")
+    assert "老赖" in listed and "侮辱" in listed, listed
+    page.locator("#issue").scroll_into_view_if_needed()
+    screenshot(page, "web-write-warning")
+    assert page.get_attribute("#warnings", "aria-live") == "polite"
+    page.fill("[data-path='subject']", "催付逾期款项")
+    page.wait_for_selector("#warnings[hidden]", state="attached")
+
+
 def test_issue_shows_number_and_docx_download_has_it(web_site, new_page):
     page = new_page()
     number = issue_reminder(page, web_site)

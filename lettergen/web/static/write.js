@@ -36,7 +36,9 @@
       var unplaced = LG.showProblems(form, r.body.problems);
       listWarnings(r.body.warnings || [], unplaced);
       var count = r.body.problems.length;
-      status.textContent = count ? "有 " + count + " 处需要修改，见各字段下方的提示。" : "检查通过，可以签发。";
+      var notes = (r.body.warnings || []).length;
+      status.textContent = count ? "有 " + count + " 处需要修改，见各字段下方的提示。"
+        : notes ? "数据无误；有 " + notes + " 条提示，签发前请看下方。" : "检查通过，可以签发。";
       status.className = "status " + (count ? "bad" : "good");
       if (!count) { preview(mine, data); }
     });
