@@ -11,6 +11,7 @@ import time
 import zipfile
 
 import httpx
+import pdfplumber
 import pytest
 from docx import Document
 
@@ -120,6 +121,10 @@ def test_issue_shows_number_and_docx_download_has_it(web_site, new_page):
     texts = [p.text for p in document.paragraphs]
     assert any(number in t for t in texts), texts[:5]
     assert web_site.entry(number).actor == "user:li"  # the register records who issued it
+    with page.expect_download() as info:
+        page.click("#download-pdf")
+    with pdfplumber.open(info.value.path()) as pdf:
+        assert number in pdf.pages[0].extract_text().replace(" ", "")
 
 
 def test_void_refused_for_clerk_done_for_manager(web_site, new_page):
@@ -337,3 +342,16 @@ def test_admin_manages_users_and_api_keys(web_site, new_page):
     newcomer = new_page()
     log_in(newcomer, web_site, "zhao", password="zhao-pass-1")
     wait_path(newcomer, "/ui/write")
+
+
+def test_manager_reissues_and_verifies_the_register(web_site, new_page):
+    number = issue_reminder(new_page(), web_site)
+    page = new_page()
+    log_in(page, web_site, "wang", then="/ui/register")
+    page.click(f"text={number}")
+    page.click("text=按登记数据重新生成")
+    assert "与原件一致" in page.inner_text("main")
+    page.goto(web_site.url + "/ui/register")
+    page.click("text=校验登记簿")
+    assert "登记簿校验通过" in page.inner_text("main")
+    screenshot(page, "web-verify")
