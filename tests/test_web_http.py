@@ -63,6 +63,18 @@ def test_session_cookie_is_httponly_strict_and_secure_behind_https(web_site):
         assert "Secure" in cookie
 
 
+def test_pages_load_only_their_own_assets_and_refuse_framing(web_site):
+    answer = httpx.get(web_site.url + "/ui/login")
+    assert "default-src 'self'" in answer.headers["content-security-policy"]
+    assert answer.headers["x-frame-options"] == "DENY"
+    clerk = Person(web_site, "li")
+    for page in (answer, clerk.get("/ui/write"), clerk.get("/ui/batch"), clerk.get("/ui/register")):
+        links = re.findall(r'(?:src|href|action)="([^"]*)"', page.text)
+        assert links and all(link.startswith(("/", "#", "data:", "?")) for link in links), links
+        for asset in re.findall(r'(?:src|href)="(/ui/static/[^"]+)"', page.text):
+            assert clerk.get(asset).status_code == 200
+
+
 def test_failed_logins_lock_the_account(web_site):
     web_site.lettergen("users", "add", "zhou", "--role", "clerk", stdin=PASSWORD + "\n")
     with httpx.Client(base_url=web_site.url) as client:

@@ -31,9 +31,20 @@ def _web(request: Request):
     return request.app.state.web
 
 
+#: Pages load only their own scripts, styles and images (previews are data: URLs) and are never framed.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                               "frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def render(request: Request, name: str, session: Session | None, status: int = 200, **context) -> Response:
     return _web(request).templates.TemplateResponse(
-        request, name, {"session": session, "page": name.removesuffix(".html"), **context}, status_code=status)
+        request, name, {"session": session, "page": name.removesuffix(".html"), **context}, status_code=status,
+        headers=PAGE_HEADERS)
 
 
 def _safe_next(target: str | None) -> str:
