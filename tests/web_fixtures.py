@@ -154,7 +154,7 @@ def log_in(page, site: Site, name: str, password: str = PASSWORD, then: str = "/
     page.fill("#password", password)
     page.click("form button[type=submit]")
     if password == PASSWORD:
-        wait_path(page, then)
+        wait_path(page, then.split("?")[0])
 
 
 def wait_path(page, path: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -74,7 +75,8 @@ def mount(app: FastAPI, config: Config) -> None:
     async def auth_error(request: Request, exc: WebAuthError) -> Response:
         if wants_html(request):
             if exc.status == 401:
-                return RedirectResponse(f"{PREFIX}/login?next={request.url.path}", status_code=303)
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"{PREFIX}/login?next={quote(target, safe='/')}", status_code=303)
             return templates.TemplateResponse(request, "error.html", {"message": exc.message, "session": session_of(request)},
                                               status_code=exc.status)
         return problem_response(exc.status, exc.message, request=request)
