@@ -114,6 +114,11 @@ def test_users_commands(register_url, tmp_path):
     assert isinstance(run("add", "王芳", "--role", "clerk", stdin="s3cret-pw\n").exception, RegisterError)
     listed = run("list").output
     assert "王芳" in listed and "manager（主管）" in listed and "启用" in listed
+    assert "已更新用户 王芳 的密码" in run("password", "王芳", stdin="new-pass-2\n").output
+    config = Config({**copy.deepcopy(DEFAULTS), "register": {"url": register_url}}, tmp_path)
+    assert accounts.login("王芳", "new-pass-2", config).user.role == "manager"
+    with pytest.raises(LoginRefused):
+        accounts.login("王芳", "s3cret-pw", config)
     assert "已停用用户 王芳" in run("disable", "王芳").output
     assert "已停用" in run("list").output
     assert "--role" in run("add", "--help").output
