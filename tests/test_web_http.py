@@ -166,4 +166,8 @@ def test_preview_without_libreoffice_is_html_with_a_notice(site_without_office):
     body = answer.json()
     assert answer.status_code == 200 and body["mode"] == "html" and body["pages"] == []
     assert "LibreOffice" in body["notice"] and "近似预览" in body["notice"]
-    assert any("宁波海曙恒达五金有限公司" in p for p in body["paragraphs"])
+    texts = [b["text"] for b in body["blocks"] if b["type"] == "p"]
+    assert any("宁波海曙恒达五金有限公司" in t for t in texts)
+    assert next(b for b in body["blocks"] if b["text"] == "关于催付逾期款项的通知")["align"] == "center"
+    table = next(b for b in body["blocks"] if b["type"] == "table")
+    assert table["rows"][0][:2] == ["发票或合同号", "开票日期"] and "48,600.00" in table["rows"][1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import shutil
 import subprocess
 import tempfile
@@ -20,27 +21,59 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
 from ..config import Config
 from ..convert import Converter, find_soffice
 from ..errors import ConversionError
-from ..quality.text import docx_paragraphs
 
-HTML_NOTICE = "本机未安装 LibreOffice（或 pdftoppm），以下为近似预览（纯文本排版）；打印效果以签发后的 PDF 为准。"
+HTML_NOTICE = "本机未安装 LibreOffice（或 pdftoppm），以下为近似预览（HTML，版式仅供参考）；打印效果以签发后的 PDF 为准。"
 DPI = 80
 _CACHE_SIZE = 32
 
 
 @dataclass
 class Preview:
-    """``mode`` is ``"pdf"`` (``pages``: PNG data URLs) or ``"html"`` (``paragraphs`` and a ``notice``)."""
+    """``mode`` is ``"pdf"`` (``pages``: PNG data URLs) or ``"html"`` (``blocks`` and a ``notice``).
+
+    A block is ``{"type": "p", "text", "align", "bold"}`` or ``{"type": "table", "rows"}``.
+    """
 
     mode: str
     pages: list[str] = field(default_factory=list)
-    paragraphs: list[str] = field(default_factory=list)
+    blocks: list[dict] = field(default_factory=list)
     notice: str = ""
 
     def as_json(self) -> dict:
-        return {"mode": self.mode, "pages": self.pages, "paragraphs": self.paragraphs, "notice": self.notice}
+        return {"mode": self.mode, "pages": self.pages, "blocks": self.blocks, "notice": self.notice}
+
+
+_ALIGN = {WD_ALIGN_PARAGRAPH.CENTER: "center", WD_ALIGN_PARAGRAPH.RIGHT: "right",
+          WD_ALIGN_PARAGRAPH.JUSTIFY: "justify", WD_ALIGN_PARAGRAPH.DISTRIBUTE: "justify"}
+
+
+def html_blocks(docx: bytes) -> list[dict]:
+    """The letter's body in order, as paragraphs (alignment, bold) and tables: the text preview."""
+    document = Document(io.BytesIO(docx))
+    blocks: list[dict] = []
+    for child in document.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = Paragraph(child, document)
+            if not paragraph.text.strip():
+                continue
+            style = paragraph.style.paragraph_format if paragraph.style is not None else None
+            align = paragraph.alignment if paragraph.alignment is not None else (style.alignment if style else None)
+            bold = any(run.bold for run in paragraph.runs if run.text.strip()) or bool(
+                paragraph.style is not None and paragraph.style.font.bold)
+            blocks.append({"type": "p", "text": paragraph.text, "align": _ALIGN.get(align, "left"), "bold": bold})
+        elif tag == "tbl":
+            rows = [[cell.text for cell in row.cells] for row in Table(child, document).rows]
+            blocks.append({"type": "table", "rows": rows})
+    return blocks
 
 
 class Previewer:
@@ -70,7 +103,7 @@ class Previewer:
                 return self._cache[key]
             result = self._pdf_pages(docx) if self.pdf_possible else None
             if result is None:
-                result = Preview("html", paragraphs=[p.text for p in docx_paragraphs(docx)], notice=HTML_NOTICE)
+                result = Preview("html", blocks=html_blocks(docx), notice=HTML_NOTICE)
             self._cache[key] = result
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)

@@ -56,7 +56,17 @@ LG.showPreview = function (box, notice, result) {
     });
   } else {
     var sheet = LG.el("div", {"class": "page html-page"});
-    (result.paragraphs || []).forEach(function (text) { sheet.appendChild(LG.el("p", {text: text})); });
+    (result.blocks || []).forEach(function (block) {
+      if (block.type === "table") {
+        var table = LG.el("table");
+        block.rows.forEach(function (row) {
+          table.appendChild(LG.el("tr", {}, row.map(function (text) { return LG.el("td", {text: text}); })));
+        });
+        sheet.appendChild(table);
+      } else {
+        sheet.appendChild(LG.el("p", {text: block.text, "class": "align-" + block.align + (block.bold ? " bold" : "")}));
+      }
+    });
     box.appendChild(sheet);
   }
   box.setAttribute("data-updated", String(Date.now()));
