@@ -8,7 +8,9 @@ operation.  The same operations through the Python API in this process (no
 HTTP, one thread) are measured in the same run, as the baseline: the ratio
 shows what HTTP, auth and the server add.
 
-Caveat: the clients run on the same 2 cores as the server, and the machine
+Each operation is also timed with one client alone: its p50 is the latency
+of an unloaded server; with 8 clients p50 is mostly queueing (8 clients /
+throughput).  Caveat: the clients run on the same 2 cores as the server, and the machine
 is shared, so absolute figures are noisy; compare the ratios.
 
     .venv/bin/python benchmarks/bench_service.py [--requests 25] [--clients 8] [--workers 1 2]
@@ -16,6 +18,7 @@ is shared, so absolute figures are noisy; compare the ratios.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
@@ -93,7 +96,7 @@ def in_process(settings: Path, operation: str, count: int) -> tuple[list[float],
 
 def row(label: str, latencies: list[float], wall: float) -> str:
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
-    return f"{label:<34} {len(latencies):>5} {p50:>8.1f} {p99:>8.1f} {len(latencies) / wall:>9.0f}"
+    return f"{label:<40} {len(latencies):>5} {p50:>8.1f} {p99:>8.1f} {len(latencies) / wall:>9.0f}"
 
 
 def main() -> None:
@@ -102,7 +105,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    print(f"{'':<34} {'calls':>5} {'p50 ms':>8} {'p99 ms':>8} {'per s':>9}")
+    print(f"{'':<40} {'calls':>5} {'p50 ms':>8} {'p99 ms':>8} {'per s':>9}")
     medians: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-service-") as tmp:
         base = Path(tmp)
@@ -121,6 +124,8 @@ def main() -> None:
             try:
                 for op in OPERATIONS:
                     http_run(server, token, op, args.clients, 3)  # warm every worker
+                    lat, wall = http_run(server, token, op, 1, args.requests)
+                    print(row(f"HTTP {workers} worker(s), 1 client: {op}", lat, wall))
                     lat, wall = http_run(server, token, op, args.clients, args.requests)
                     medians[f"http{workers} {op}"] = percentile(lat, 50)
                     print(row(f"HTTP {workers} worker(s), {args.clients} clients: {op}", lat, wall))
@@ -131,7 +136,8 @@ def main() -> None:
         ratios = ", ".join(f"{w} worker(s) {medians[f'http{w} {op}'] / medians[f'api {op}']:.1f}x"
                            for w in args.workers)
         print(f"p50 HTTP / in-process {op:<9} {ratios}")
-    print("(clients share the 2 cores with the server; a shared machine: compare ratios, not absolutes)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"(clients share the {os.cpu_count()} cores with the server; load average now {load}: compare ratios, not absolutes)")
 
 
 if __name__ == "__main__":

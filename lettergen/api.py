@@ -8,7 +8,9 @@ Other systems call these functions directly::
     docx = lettergen.render("payment_reminder", data, number="禾丰催函〔2026〕12号")
 
 Every function takes an optional :class:`~lettergen.config.Config` (default:
-``lettergen.toml`` in the working folder, else built-in defaults).
+``lettergen.toml`` in the working folder, else built-in defaults).  The CLI
+and the HTTP service (:mod:`lettergen.service`) call the same functions:
+issuing, finding and fetching letters, void / correct / reissue, API keys.
 """
 from __future__ import annotations
 
@@ -156,7 +158,9 @@ def issue_letter(kind: str, data: dict[str, Any], *, output: str | Path | None =
     ``actor`` is recorded as who issued it.  With ``idempotency_key``, a second
     call with the same key and request returns the first letter
     (``Issued.replayed``) and takes no number; the same key with another
-    request raises :class:`IdempotencyConflict`.
+    request raises :class:`IdempotencyConflict`.  ``register`` reuses an open
+    register; ``issuer`` (a :class:`GroupIssuer`, as servers use) lets
+    concurrent calls share the register's transactions.
     """
     cfg = _config(config)
     options = dict(output=output, supersedes=supersedes, corrects=corrects, strict=strict, actor=actor)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from datetime import date
 
 import pytest
@@ -68,6 +69,9 @@ def test_show_prints_fields_and_data(run, filled):
     code, out, _ = run("show", "华贸催函〔2026〕1号")
     assert code == 0
     assert "上海甲公司" in out and "关于支付逾期货款的函" in out and '"amount": "12345.67"' in out
+    with Register(filled) as register:
+        code_of_letter = register.get("华贸催函〔2026〕1号").verify_code
+    assert re.search(rf"核验码\s+{code_of_letter}", out)
     code, out, exc = run("show", "华贸催函〔2026〕9号")
     assert code == 5 and "登记簿中没有文号 华贸催函〔2026〕9号" in str(exc)
 

@@ -78,6 +78,10 @@ def test_upload_gives_202_then_progress_events_and_results(live):
                 break
     assert events[-1] == "done" and set(events[:-1]) <= {"progress"}
     assert final["status"] == "done" and final["result"]["issued"] == 3 and final["done"] == final["total"] == 3
+    with client.stream("GET", job["links"]["self"], headers={"Accept": "text/event-stream"}) as stream:
+        lines = list(stream.iter_lines())  # the job is finished: one "done" event, then the stream ends
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert lines[0] == "event: done" and json.loads(lines[1][6:])["status"] == "done"
     numbers = [l["number"] for l in final["result"]["letters"]]
     manifest = client.get(final["links"]["manifest.csv"])
     assert manifest.status_code == 200
@@ -223,3 +227,22 @@ def test_an_oversized_body_without_content_length_is_cut_off_too(live):
     response = client.post("/batches", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=x"})
     assert response.status_code == 413 and response.headers["content-type"] == "application/problem+json"
     assert register_entries(settings)[0] == before
+
+
+@pytest.mark.libreoffice
+def test_batch_with_pdfs_gives_a_combined_pdf_in_register_order(live):
+    _server, client, settings = live
+    response = upload(client, rows_csv(3, start=701), pdf=True, combine_pdf=True)
+    assert response.status_code == 202
+    job = wait_done(client, response.json()["id"], timeout=300)
+    assert job["status"] == "done" and job["result"]["pdf_failures"] == []
+    combined = client.get(job["links"]["combined.pdf"])
+    assert combined.status_code == 200 and combined.content.startswith(b"%PDF")
+    import pdfplumber
+    with pdfplumber.open(io.BytesIO(combined.content)) as document:
+        text = "".join("".join((page.extract_text() or "").split()) for page in document.pages)
+    numbers = [l["number"] for l in job["result"]["letters"]]
+    where = [text.find(n) for n in numbers]
+    assert -1 not in where and where == sorted(where), (where, text[:200])
+    package = zipfile.ZipFile(io.BytesIO(client.get(job["links"]["letters.zip"]).content))
+    assert sum(n.endswith(".pdf") for n in package.namelist()) == 3

@@ -116,6 +116,7 @@ def show_cmd(app, number: str) -> None:
         ("模板", f"{entry.template_name}（{entry.template_hash}）"), ("文件", entry.output_path),
         ("文件 SHA-256", entry.file_hash), ("PDF", entry.pdf_path), ("PDF SHA-256", entry.pdf_hash),
         ("批次", entry.batch_id), ("来源", entry.source_key), ("签发人", entry.issued_by),
+        ("经办", entry.actor), ("状态经办", entry.status_actor), ("核验码", entry.verify_code),
         ("登记时间", entry.created_at),
     ]
     width = max(_width(label) for label, _value in fields) + 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -140,7 +141,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # noqa: ANN202
-        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 413 else HTTP_TITLES.get(exc.status_code, "错误")
+        standard = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else ""
+        own = isinstance(exc.detail, str) and exc.detail not in ("", standard)
+        detail = exc.detail if own else HTTP_TITLES.get(exc.status_code, standard or "错误")
         return problem_response(exc.status_code, detail, request=request, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import AsyncIterable
+import json
+from typing import AsyncIterable, AsyncIterator
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 
 from ... import jobs
 from ...register.jobs import JobState
@@ -70,8 +71,15 @@ def existing_job(job_id: str, reg=Depends(register)) -> JobState:
     return jobs.job(job_id, register=reg)
 
 
-@router.get("/{job_id}", response_model=JobOut, summary="Progress and results", responses=problem_openapi(404))
-def get(_=Depends(require("read")), job: JobState = Depends(existing_job)) -> JobOut:
+@router.get("/{job_id}", response_model=JobOut,
+            summary="Progress and results (with `Accept: text/event-stream`: as Server-Sent Events)",
+            responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}, **problem_openapi(404)})
+def get(request: Request, _=Depends(require("read")), job: JobState = Depends(existing_job),
+        reg=Depends(register)):  # noqa: ANN201
+    if "text/event-stream" in request.headers.get("accept", ""):
+        stream = (format_sse_event(data_str=json.dumps(e.data, ensure_ascii=False), event=e.event, id=e.id)
+                  async for e in _job_events(job, reg))
+        return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
     return job_out(job)
 
 
@@ -79,6 +87,12 @@ def get(_=Depends(require("read")), job: JobState = Depends(existing_job)) -> Jo
             summary="Progress as Server-Sent Events: `progress` events, then one `done`", responses=problem_openapi(404))
 async def events(_=Depends(require("read")), job: JobState = Depends(existing_job),
                  reg=Depends(register)) -> AsyncIterable[ServerSentEvent]:
+    async for event in _job_events(job, reg):
+        yield event
+
+
+async def _job_events(job: JobState, reg) -> AsyncIterator[ServerSentEvent]:
+    """An event whenever the job's state changes; the last one is ``done`` (finished or failed)."""
     last = None
     while True:
         state = (job.status, job.done, job.total)
