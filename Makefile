@@ -30,6 +30,7 @@ bench: $(BIN)/lettergen
 	$(BIN)/python benchmarks/bench_batch.py
 	$(BIN)/python benchmarks/bench_pdf.py -n 20
 	$(BIN)/python benchmarks/bench_service.py
+	$(BIN)/python benchmarks/bench_web_preview.py
 
 clean-samples:
 	rm -rf out lettergen-register.sqlite
