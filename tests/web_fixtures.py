@@ -172,5 +172,40 @@ def screenshot(page, name: str, *, top: bool = False) -> Path:
     return path
 
 
+def fill_reminder(page, amount: str = "¥12,345.67") -> None:
+    page.wait_for_selector("[data-path='recipient.name']")
+    page.fill("[data-path='recipient.name']", "宁波海曙恒达五金有限公司")
+    page.fill("[data-path='items.0.ref']", "发票 No. 33012345")
+    page.fill("[data-path='items.0.date']", "2026-08-15")
+    page.fill("[data-path='items.0.due_date']", "2026-09-14")
+    page.fill("[data-path='items.0.amount']", amount)
+
+
+def error_beside(page, path: str) -> str:
+    """The text of the error slot tied to the field (through aria-describedby)."""
+    return page.evaluate("""path => {
+        const input = document.querySelector(`[data-path="${path}"]`);
+        const ids = (input.getAttribute('aria-describedby') || '').split(' ');
+        const slot = ids.map(id => document.getElementById(id)).find(el => el && el.classList.contains('field-error'));
+        return slot ? slot.textContent : null; }""", path)
+
+
+def wait_preview(page, after: float = 0) -> float:
+    """Wait for a preview newer than ``after`` (ms since epoch); return its time."""
+    page.wait_for_function("after => Number(document.getElementById('preview').dataset.updated || 0) > after",
+                           arg=after, timeout=60_000)
+    return float(page.get_attribute("#preview", "data-updated"))
+
+
+def issue_reminder(page, site) -> str:
+    log_in(page, site, "li")
+    fill_reminder(page)
+    wait_preview(page)
+    page.click("#issue")
+    page.wait_for_selector("#issued-number")
+    return page.inner_text("#issued-number")
+
+
 __all__ = ["Site", "web_site", "browser", "new_page", "log_in", "wait_path", "screenshot", "start_site", "stop_site",
-           "PASSWORD", "USERS"]
+           "PASSWORD", "USERS",
+           "fill_reminder", "error_beside", "wait_preview", "issue_reminder"]
