@@ -59,6 +59,7 @@ def test_batch_lists_bad_rows_then_issues_the_valid_ones(web_site, new_page, tmp
     job_url = page.get_attribute("a[data-file='manifest.csv']", "href").split("/files/")[0]
     job = page.evaluate("url => fetch(url).then(r => r.json())", job_url)  # the page's session reads it
     assert job["actor"] == "user:li" and job["result"]["issued"] == 2
+    assert {web_site.entry(number).actor for number in issued.values()} == {"user:li"}  # each letter names the clerk
     with page.expect_download() as info:
         page.click("a[data-file='combined.pdf']")
     assert open(info.value.path(), "rb").read(5) == b"%PDF-"
