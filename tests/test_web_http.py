@@ -171,3 +171,15 @@ def test_preview_without_libreoffice_is_html_with_a_notice(site_without_office):
     assert next(b for b in body["blocks"] if b["text"] == "关于催付逾期款项的通知")["align"] == "center"
     table = next(b for b in body["blocks"] if b["type"] == "table")
     assert table["rows"][0][:2] == ["发票或合同号", "开票日期"] and "48,600.00" in table["rows"][1]
+
+
+def test_register_pages_and_filters(web_site):
+    clerk, manager = Person(web_site, "li"), Person(web_site, "wang")
+    numbers = [issue(clerk) for _ in range(3)]
+    listed = clerk.get("/ui/register", params={"customer": "恒达", "status": "issued"}).text
+    assert all(n in listed for n in numbers)
+    assert "没有符合条件的登记" in clerk.get("/ui/register", params={"customer": "不存在的客户"}).text
+    assert numbers[0] not in clerk.get("/ui/register", params={"date_from": "2099-01-01"}).text
+    export = manager.get("/ui/register/export.xlsx", params={"status": "void"})
+    cells = {str(c.value) for row in openpyxl.load_workbook(io.BytesIO(export.content)).active.iter_rows() for c in row}
+    assert not set(numbers) & cells  # only void letters were asked for

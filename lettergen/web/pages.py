@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import yaml
 from fastapi import APIRouter, Depends, Form, Request
@@ -24,7 +24,7 @@ from .auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebAuthError, new_login_csr
 from .forms import previewer
 
 router = APIRouter()
-PAGE_ROWS = 500  # rows shown on the register page (newest first); the export has all
+PAGE_ROWS = 200  # rows per page of the register (newest first)
 
 
 def _web(request: Request):
@@ -132,25 +132,34 @@ def _day(text: str) -> date | None:
         return None
 
 
+def _filters(kind: str, customer: str, status: str, date_from: str, date_to: str) -> dict:
+    """The register page's search fields as :meth:`Register.list` filters (unusable values ignored)."""
+    return dict(kind=kind or None, customer=customer.strip() or None, status=status if status in STATUSES else None,
+                date_from=_day(date_from), date_to=_day(date_to))
+
+
 @router.get("/register")
 def register_page(request: Request, kind: str = "", customer: str = "", status: str = "", date_from: str = "",
-                  date_to: str = "", message: str = "", session: Session = Depends(require("read"))) -> Response:
+                  date_to: str = "", message: str = "", page: int = 1,
+                  session: Session = Depends(require("read"))) -> Response:
     web = _web(request)
-    filters = dict(kind=kind or None, customer=customer.strip() or None, status=status if status in STATUSES else None,
-                   date_from=_day(date_from), date_to=_day(date_to))
-    entries = web.register.list(**filters)
+    entries = web.register.list(**_filters(kind, customer, status, date_from, date_to))
     entries.sort(key=lambda e: e.created_at, reverse=True)  # newest first
-    return render(request, "register.html", session, entries=entries[:PAGE_ROWS], total=len(entries),
-                  kinds=api.kinds(web.config), statuses=STATUS_LABELS, message=message,
-                  filters={"kind": kind, "customer": customer, "status": status, "date_from": date_from,
-                           "date_to": date_to}, letter_url=_letter_url)
+    pages = max(1, -(-len(entries) // PAGE_ROWS))
+    page = min(max(page, 1), pages)
+    shown = {"kind": kind, "customer": customer, "status": status, "date_from": date_from, "date_to": date_to}
+    query = urlencode({k: v for k, v in shown.items() if v})
+    return render(request, "register.html", session, entries=entries[(page - 1) * PAGE_ROWS:page * PAGE_ROWS],
+                  total=len(entries), page_no=page, pages=pages, query=query, kinds=api.kinds(web.config),
+                  statuses=STATUS_LABELS, message=message, filters=shown, letter_url=_letter_url)
 
 
 @router.get("/register/export.xlsx")
-def export(request: Request, kind: str = "", customer: str = "", status: str = "",
-           session: Session = Depends(require("export"))) -> Response:
+def export(request: Request, kind: str = "", customer: str = "", status: str = "", date_from: str = "",
+           date_to: str = "", session: Session = Depends(require("export"))) -> Response:
+    """The register (with the page's filters) as an Excel file."""
     web = _web(request)
-    entries = web.register.list(kind=kind or None, customer=customer or None, status=status or None)
+    entries = web.register.list(**_filters(kind, customer, status, date_from, date_to))
     folder = Path(tempfile.mkdtemp(prefix="lettergen-export-"))
     path = folder / "register.xlsx"
     web.register.export(entries, path)
