@@ -12,6 +12,9 @@ LG.request = function (method, url, body) {
   if (body instanceof FormData) { options.body = body; }
   else if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
   return fetch(url, options).then(function (response) {
+    if (response.status === 401) {  // the session ended (logout elsewhere, expiry, account disabled)
+      window.location.href = "/ui/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+    }
     return response.text().then(function (text) {
       var parsed = null;
       try { parsed = text ? JSON.parse(text) : null; } catch (e) { parsed = {detail: text}; }
