@@ -227,3 +227,16 @@ def test_manager_corrects_a_letter_with_the_form_prefilled(web_site, new_page):
     assert "已被订正" in page.locator("tr", has_text=number).inner_text()
     old = web_site.entry(number)
     assert (old.superseded_by, old.status_reason, old.status_actor) == (new_number, "金额有误", "user:wang")
+
+
+def test_logging_out_in_another_tab_leads_the_form_back_to_login(web_site, new_page):
+    page = new_page()
+    log_in(page, web_site, "li")
+    page.wait_for_selector("[data-path='recipient.name']")
+    other = page.context.new_page()
+    other.goto(web_site.url + "/ui/register")
+    other.click("text=退出")
+    wait_path(other, "/ui/login")
+    page.fill("[data-path='recipient.name']", "宁波海曙恒达五金有限公司")
+    wait_path(page, "/ui/login")
+    assert page.evaluate("new URLSearchParams(location.search).get('next')") == "/ui/write"
