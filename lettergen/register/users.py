@@ -40,7 +40,7 @@ def _user(row: Any) -> UserRow:
 
 def insert_user(register: Register, name: str, role: str, password_hash: str) -> UserRow:
     try:
-        with register._tx() as conn:
+        with register.transaction() as conn:
             conn.execute(sa.insert(web_users).values(name=name, role=role, password_hash=password_hash,
                                                      disabled=False, failed_logins=0, created_at=utcnow()))
     except (IntegrityError, RegisterError) as exc:
@@ -51,19 +51,19 @@ def insert_user(register: Register, name: str, role: str, password_hash: str) ->
 
 
 def find_user(register: Register, name: str) -> UserRow | None:
-    with register._tx(write=False) as conn:
+    with register.transaction(write=False) as conn:
         row = conn.execute(sa.select(web_users).where(web_users.c.name == name)).mappings().first()
     return _user(row) if row else None
 
 
 def list_users(register: Register) -> list[UserRow]:
-    with register._tx(write=False) as conn:
+    with register.transaction(write=False) as conn:
         return [_user(r) for r in conn.execute(sa.select(web_users).order_by(web_users.c.name)).mappings()]
 
 
 def update_user(register: Register, name: str, **values: Any) -> UserRow:
     """Set columns of the account ``name`` (``RegisterError`` if there is none)."""
-    with register._tx() as conn:
+    with register.transaction() as conn:
         done = conn.execute(sa.update(web_users).where(web_users.c.name == name).values(**values))
         if done.rowcount == 0:
             raise RegisterError(f"没有用户「{name}」")
@@ -74,7 +74,7 @@ def update_user(register: Register, name: str, **values: Any) -> UserRow:
 
 def record_failure(register: Register, name: str, limit: int, lock_until: datetime) -> int:
     """Count one failed login; lock the account until ``lock_until`` at ``limit``. Returns the count."""
-    with register._tx() as conn:
+    with register.transaction() as conn:
         where = web_users.c.name == name
         count = conn.execute(sa.select(web_users.c.failed_logins).where(where).with_for_update()).scalar()
         if count is None:
@@ -91,7 +91,7 @@ def record_failure(register: Register, name: str, limit: int, lock_until: dateti
 
 def insert_session(register: Register, token_hash: str, user_name: str, csrf_token: str, expires_at: datetime) -> None:
     now = utcnow()
-    with register._tx() as conn:
+    with register.transaction() as conn:
         conn.execute(sa.delete(web_sessions).where(web_sessions.c.expires_at < now))
         conn.execute(sa.insert(web_sessions).values(token_hash=token_hash, user_name=user_name,
                                                     csrf_token=csrf_token, created_at=now, expires_at=expires_at))
@@ -105,11 +105,11 @@ def find_session(register: Register, token_hash: str) -> tuple[UserRow, str] | N
              .join(web_sessions, web_sessions.c.user_name == web_users.c.name)
              .where(web_sessions.c.token_hash == token_hash, web_sessions.c.expires_at > utcnow(),
                     web_users.c.disabled == sa.false()))
-    with register._tx(write=False) as conn:
+    with register.transaction(write=False) as conn:
         row = conn.execute(query).mappings().first()
     return (_user(row), row["csrf_token"]) if row else None
 
 
 def delete_session(register: Register, token_hash: str) -> None:
-    with register._tx() as conn:
+    with register.transaction() as conn:
         conn.execute(sa.delete(web_sessions).where(web_sessions.c.token_hash == token_hash))
