@@ -31,6 +31,7 @@ bench: $(BIN)/lettergen
 	$(BIN)/python benchmarks/bench_batch.py
 	$(BIN)/python benchmarks/bench_pdf.py -n 20
 	$(BIN)/python benchmarks/bench_service.py
+	$(BIN)/python benchmarks/bench_web_preview.py
 
 gallery: $(BIN)/lettergen
 	$(BIN)/python scripts/gallery.py

@@ -370,3 +370,29 @@ def authenticate(token: str, *, config: Config | None = None, register: Register
     """The active API key whose token this is, or None."""
     with _opened(_config(config), register) as reg:
         return KeyStore(reg).authenticate(token)
+
+
+# --- checking a spreadsheet before a batch (web page) ---------------------------
+
+def check_sheet(kind: str, path: str | Path, *, sheet: str | None = None, group_by: str | None = None,
+                config: Config | None = None):
+    """Read and validate every row of a CSV / Excel sheet; nothing is written or numbered.
+
+    Returns the batch's :class:`~lettergen.batch.plan.Plan`: its letters (valid
+    or not) and every problem with its row and column, as ``batch --dry-run`` sees them.
+    """
+    from .batch.plan import plan_batch
+
+    return plan_batch(kind, Path(path), _config(config), sheet=sheet, group_by=group_by)
+
+
+def draft_correction(number: str, data: dict[str, Any], *, config: Config | None = None,
+                     register: Register | None = None) -> RenderedLetter:
+    """The unnumbered draft of a correction of ``number`` (订正): the letter as :func:`correct` would issue it."""
+    cfg = _config(config)
+    old = letter(number, config=cfg, register=register)
+    prepared = prepare(old.kind, data, cfg)
+    prepared.context["corrects"] = {"number": old.number, "letter_date": old.letter_date, "title": old.subject}
+    template = template_for(cfg, old.kind)
+    docx = render_context(template, prepared.context, DRAFT_NUMBER)
+    return RenderedLetter(old.kind, DRAFT_NUMBER, prepared.context, docx, template.name, template.sha256, prepared.warnings)

@@ -67,6 +67,12 @@ DEFAULTS: dict[str, Any] = {
         "batch_jobs": 1,              # processes per batch job
         "runner": "embedded",         # where batch jobs run: inside the server's own processes
     },
+    "web": {                          # the web page for clerks (lettergen.web)
+        "max_failed_logins": 5,       # wrong passwords in a row before an account is locked
+        "lockout_minutes": 15,
+        "session_hours": 8,
+        "preview": "auto",            # "html": always the text preview, never LibreOffice
+    },
 }
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install and start what lettergen needs from Debian beyond Python:
 # LibreOffice Writer (PDF), CJK fonts, poppler-utils (PDF tests),
-# PostgreSQL (register tests against a real server).  Needs root; idempotent.
+# PostgreSQL (register tests against a real server), chromium (the web page
+# tests drive it with Playwright).  Needs root; idempotent.
 set -euo pipefail
 
 if [ "$(id -u)" != "0" ]; then
@@ -9,7 +10,7 @@ if [ "$(id -u)" != "0" ]; then
     exit 0
 fi
 
-PACKAGES="libreoffice-writer-nogui python3-uno fontconfig fonts-noto-cjk fonts-arphic-ukai texlive-lang-chinese fonts-liberation2 poppler-utils postgresql"
+PACKAGES="libreoffice-writer-nogui python3-uno fontconfig fonts-noto-cjk fonts-arphic-ukai texlive-lang-chinese fonts-liberation2 poppler-utils postgresql chromium"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -32,6 +32,7 @@ from . import letter_register_cmds as _letter_register  # noqa: F401,E402
 from . import quality_cmds as _quality  # noqa: F401,E402
 from . import register_safety_cmds as _register_safety  # noqa: F401,E402
 from . import service_cmds as _service  # noqa: F401,E402
+from . import users_cmds as _users  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> None:

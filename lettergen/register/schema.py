@@ -124,3 +124,32 @@ api_idempotency = sa.Table(
     sa.Column("host", sa.String(255)),
     sa.Column("proc_start", sa.String(40)),
 )
+
+#: People who use the web page (issue 11): one row per account, never deleted
+#: (``disabled`` instead).  ``password_hash`` is an argon2 hash.
+web_users = sa.Table(
+    "web_users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
+    sa.Column("locked_until", sa.DateTime),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_login_at", sa.DateTime),
+)
+
+#: Web sessions: the cookie holds a random token, the database only its sha256,
+#: so any worker process can check a session and logout really ends it.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(100), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Index("ix_web_sessions_user", "user_name"),
+)

@@ -19,6 +19,7 @@ from ..config import Config, load_config
 from ..issuing import open_register
 from ..issuing_group import GroupIssuer
 from ..register import Register
+from ..web import mount as mount_web
 from . import docs, problems
 from .auth import bearer_key
 from .limits import AccessLog, BodyLimit, RateLimiter, setup_access_log
@@ -91,6 +92,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     docs.install(app)
+    mount_web(app, cfg)  # the web page for clerks (lettergen.web), at / and /ui
     app.add_middleware(BodyLimit, max_bytes=int(float(cfg.service("max_upload_mb")) * 1024 * 1024))
     app.add_middleware(AccessLog)
     setup_access_log()
