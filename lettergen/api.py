@@ -211,7 +211,9 @@ def reissue(number: str, *, output: str | Path | None = None, config: Config | N
             register: Register | None = None) -> Path:
     """Regenerate the letter ``number`` from its stored data, byte-identical to the original.
 
-    Writes to ``output`` (default: the recorded path).  Raises
+    Writes to ``output`` (default: the recorded path) and never overwrites a
+    file: when the recorded file is still there and unchanged, the letter is
+    regenerated and compared but nothing is written.  Raises
     :class:`RegisterError` saying why when that is impossible (template changed,
     number void or never issued).
     """
@@ -221,10 +223,12 @@ def reissue(number: str, *, output: str | Path | None = None, config: Config | N
         register_id = reg.register_id
     _require_regenerable(entry)
     target = Path(output) if output else Path(entry.output_path or f"{number}.docx")
-    if target.exists():
+    intact = output is None and target.is_file() and sha256_file(target) == entry.file_hash
+    if target.exists() and not intact:
         raise OutputExists(str(target))
-    docx = _regenerated(entry, cfg, register_id)
-    write_atomic(target, docx)
+    docx = _regenerated(entry, cfg, register_id)  # refuses when the template changed, even for an intact file
+    if not intact:
+        write_atomic(target, docx)
     return target
 
 

@@ -226,8 +226,14 @@ def test_reissue_never_overwrites_an_existing_file(ws, sample_data, capsys):
     run = ws.lettergen("register", "reissue", issued.entry.number, "-o", other)
     assert run.code == 2 and "文件已存在" in run.err
     assert other.read_bytes() == b"someone's file"
+    before = issued.path.stat().st_mtime_ns
+    assert api.reissue(issued.entry.number, config=ws.config) == issued.path  # intact: compared, not written
+    assert issued.path.stat().st_mtime_ns == before
+    original = issued.path.read_bytes()
+    issued.path.write_bytes(original + b"changed")  # the recorded file was altered: never overwritten
     with pytest.raises(OutputExists):
-        api.reissue(issued.entry.number, config=ws.config)  # the recorded file is still there
+        api.reissue(issued.entry.number, config=ws.config)
+    assert issued.path.read_bytes() == original + b"changed"
     issued.path.unlink()
     restored = api.reissue(issued.entry.number, config=ws.config)
     assert restored == issued.path and read_identity(restored)["number"] == issued.entry.number
