@@ -89,11 +89,12 @@ def parse_decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, Decimal):
-        return value
+        return value if value.is_finite() else None  # NaN and infinities are not amounts
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        number = Decimal(repr(value))
+        return number if number.is_finite() else None
     if not isinstance(value, str):
         return None
     text = unicodedata.normalize("NFKC", value).strip()

@@ -139,7 +139,7 @@ def test_amounts(text, value):
     assert parse_decimal(text) == Decimal(value)
 
 
-@pytest.mark.parametrize("text", ["12,34", "1.2.3", "abc", "1e5", True])
+@pytest.mark.parametrize("text", ["12,34", "1.2.3", "abc", "1e5", True, Decimal("NaN"), Decimal("-Infinity"), float("nan"), float("inf")])
 def test_bad_amounts(text):
     assert parse_decimal(text) is None
 
