@@ -36,6 +36,7 @@ FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
 MAX_BYTES = 1024 * 1024
 MIN_PX, MAX_PX = 32, 4000
 SEAL_CM, LOGO_HEIGHT_CM, SIGNATURE_HEIGHT_CM = 4.2, 1.2, 1.0
+QR_CM, QR_GAP_CM = 2.0, 0.5  # the verification QR code, and the room kept between it and the text
 
 
 def load_pictures(organisation: dict, resolve) -> dict[str, str]:
@@ -100,9 +101,12 @@ def place_picture(paragraph, image: str | Path | bytes, *, width: Emu | None = N
     inline.getparent().remove(inline)
 
 
-def add_letter_pictures(data: bytes, pictures: dict[str, str]) -> bytes:
-    """The letter ``data`` (.docx bytes) with its seal, logo and signature placed."""
-    if not pictures:
+def add_letter_pictures(data: bytes, pictures: dict[str, str], *, qr: bytes | None = None,
+                        qr_room: bool = False) -> bytes:
+    """The letter ``data`` (.docx bytes) with its seal, logo, signature and verification
+    QR code (``qr``, a PNG) placed.  With ``qr_room`` (a letter that will carry a QR
+    code, rendered before its number is taken) only the room for the QR code is checked."""
+    if not pictures and qr is None and not qr_room:
         return data
     from .housestyle.package import save_reproducibly
     from .housestyle.tables import text_width_pt
@@ -136,7 +140,48 @@ def add_letter_pictures(data: bytes, pictures: dict[str, str]) -> bytes:
         x = Emu(int(text_width - middle - seal / 2))
         y = Emu(int(before + (block - seal) / 2))
         place_picture(name, pictures["seal"], width=seal, x=x, y=y)
+        seal_left = x
+    else:
+        seal_left = None
+    if qr is not None or qr_room:
+        _place_qr(document, qr, text_width, seal_left, pictures)
+        if qr is None:
+            return data
     return save_reproducibly(document)
+
+
+def _place_qr(document, qr: bytes | None, text_width: int, seal_left: int | None, pictures: dict) -> None:
+    """Put the QR code ``qr`` at the left margin, beside the signature block (name … date),
+    centred on it as the seal is; :class:`ConfigError` when the block's lines or the
+    seal reach into its room (``qr`` None: only that check)."""
+    from .housestyle.tables import text_width_pt
+
+    paragraphs = document.paragraphs
+    block = [p for p in paragraphs if p.style.name in ("LG Signature", "LG Date") and p.text.strip()]
+    if not block:
+        raise ConfigError("设置了 [service] public_url，信函要印核验二维码，但模板没有落款（LG Signature/LG Date 段落），"
+                          "无处放置；请检查模板或去掉 public_url")
+    anchor = block[0]
+    size_pt = anchor.style.font.size.pt if anchor.style.font.size else 12.0
+    room = Cm(QR_CM + QR_GAP_CM)
+    for p in block:
+        left = text_width - Pt(text_width_pt(p.text, size_pt))
+        if left < room:
+            raise ConfigError(f"设置了 [service] public_url，核验二维码（{QR_CM:g} 厘米）放在落款左侧，"
+                              f"但落款「{p.text}」太长，会与二维码重叠（未占用文号）；请缩短该行或去掉 public_url")
+    if seal_left is not None and seal_left < room:
+        raise ConfigError("设置了 [service] public_url，核验二维码放在落款左侧，但印章会盖住二维码（未占用文号）；"
+                          "请缩短落款各行或去掉 public_url")
+    if qr is None:
+        return
+    span = paragraphs[paragraphs.index(anchor):paragraphs.index(block[-1]) + 1]
+    lines = sum(1 for p in span if not p._p.xpath("./w:r/w:drawing/wp:inline"))  # text lines, not the signature
+    height = lines * Pt(_line_pitch_pt(document, size_pt))
+    if pictures.get("signature"):
+        height += Cm(SIGNATURE_HEIGHT_CM) + Pt(size_pt * 0.3)
+    before = anchor.style.paragraph_format.space_before or 0
+    side = Cm(QR_CM)
+    place_picture(anchor, qr, width=side, height=side, x=Emu(0), y=Emu(int(before + (height - side) / 2)))
 
 
 def _line_pitch_pt(document, size_pt: float) -> float:
