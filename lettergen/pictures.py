@@ -37,6 +37,7 @@ MAX_BYTES = 1024 * 1024
 MIN_PX, MAX_PX = 32, 4000
 SEAL_CM, LOGO_HEIGHT_CM, SIGNATURE_HEIGHT_CM = 4.2, 1.2, 1.0
 QR_CM, QR_GAP_CM = 2.0, 0.5  # the verification QR code, and the room kept between it and the text
+QR_CAPTION, QR_CAPTION_PT, QR_CAPTION_CM = "扫码核验", 9, 0.5  # the line under it (小五), and its height
 
 
 def load_pictures(organisation: dict, resolve) -> dict[str, str]:
@@ -145,7 +146,7 @@ def add_letter_pictures(data: bytes, pictures: dict[str, str], *, qr: bytes | No
         seal_left = None
     if qr is not None or qr_room:
         _place_qr(document, qr, text_width, seal_left, pictures)
-        if qr is None:
+        if qr is None and not pictures:  # checked only: the letter is unchanged
             return data
     return save_reproducibly(document)
 
@@ -180,8 +181,37 @@ def _place_qr(document, qr: bytes | None, text_width: int, seal_left: int | None
     if pictures.get("signature"):
         height += Cm(SIGNATURE_HEIGHT_CM) + Pt(size_pt * 0.3)
     before = anchor.style.paragraph_format.space_before or 0
-    side = Cm(QR_CM)
-    place_picture(anchor, qr, width=side, height=side, x=Emu(0), y=Emu(int(before + (height - side) / 2)))
+    side, caption = Cm(QR_CM), Cm(QR_CAPTION_CM)
+    top = Emu(int(before + (height - side - caption) / 2))  # the code and its caption, centred on the block
+    place_picture(anchor, qr, width=side, height=side, x=Emu(0), y=top)
+    shape_id = 1 + max(int(i) for i in document.element.body.xpath(".//wp:docPr/@id"))
+    anchor._p.append(_caption_run(QR_CAPTION, width=side, height=caption, y=Emu(top + side), shape_id=shape_id))
+
+
+def _caption_run(text: str, *, width: Emu, height: Emu, y: Emu, shape_id: int):
+    """A run holding a floating text box (DrawingML, as Word writes one) with ``text``
+    centred in it, at the left margin and ``y`` below its paragraph's top."""
+    return parse_xml(
+        f'<w:r {nsdecls("w", "wp", "a")} xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        '<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
+        f'<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="251659300" '
+        'behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/>'
+        '<wp:positionH relativeFrom="margin"><wp:posOffset>0</wp:posOffset></wp:positionH>'
+        f'<wp:positionV relativeFrom="paragraph"><wp:posOffset>{int(y)}</wp:posOffset></wp:positionV>'
+        f'<wp:extent cx="{int(width)}" cy="{int(height)}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>'
+        f'<wp:docPr id="{shape_id}" name="QR caption"/><wp:cNvGraphicFramePr/>'
+        '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        '<wps:wsp><wps:cNvSpPr txBox="1"/><wps:spPr>'
+        f'<a:xfrm><a:off x="0" y="0"/><a:ext cx="{int(width)}" cy="{int(height)}"/></a:xfrm>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln></wps:spPr>'
+        '<wps:txbx><w:txbxContent><w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
+        '<w:ind w:left="0" w:right="0" w:firstLine="0" w:firstLineChars="0"/><w:jc w:val="center"/></w:pPr>'
+        f'<w:r><w:rPr><w:sz w:val="{QR_CAPTION_PT * 2}"/><w:szCs w:val="{QR_CAPTION_PT * 2}"/></w:rPr>'
+        f'<w:t>{text}</w:t></w:r></w:p></w:txbxContent></wps:txbx>'
+        '<wps:bodyPr rot="0" vert="horz" wrap="square" lIns="0" tIns="0" rIns="0" bIns="0" anchor="t" anchorCtr="0">'
+        '<a:noAutofit/></wps:bodyPr></wps:wsp></a:graphicData></a:graphic></wp:anchor>'
+        '</w:drawing></mc:Choice></mc:AlternateContent></w:r>')
 
 
 def _line_pitch_pt(document, size_pt: float) -> float:

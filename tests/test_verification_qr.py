@@ -49,8 +49,11 @@ def test_an_issued_letter_carries_the_qr_code_of_its_check_page(project_config, 
     assert list(media(issued.path).values()) == [qr_of(issued.path, config)]
     document = docx.Document(str(issued.path))
     name = next(p for p in document.paragraphs if p.style.name == "LG Signature")
-    anchor = name._p.xpath(".//wp:anchor")
+    anchor = name._p.xpath(".//wp:anchor[.//pic:pic]")
     assert len(anchor) == 1 and anchor[0].xpath("./wp:wrapNone")  # floating: the text does not move
+    caption = name._p.xpath(".//wp:anchor[not(.//pic:pic)]")
+    assert len(caption) == 1 and caption[0].xpath("./wp:wrapNone")
+    assert "".join(caption[0].xpath(".//w:t/text()")) == "扫码核验"
     assert anchor[0].xpath("./wp:positionH[@relativeFrom='margin']/wp:posOffset")[0].text == "0"
     extent = anchor[0].xpath("./wp:extent")[0]
     assert int(extent.get("cx")) == int(extent.get("cy")) == 720000  # 2 cm
@@ -72,6 +75,8 @@ def test_on_the_pdf_it_stands_at_the_left_margin_beside_the_signature_block(proj
         page = pdf.pages[-1]
         words = page.extract_words()
         qr = next(im for im in page.images if abs(im["width"] - im["height"]) < 1 and im["width"] < 3 * CM)
+    caption = next(w for w in words if w["text"] == "扫码核验")
+    words = [w for w in words if w is not caption]
     assert [(w["text"], round(w["top"])) for w in words][1:] == plain_words[1:]  # the text did not move
     assert qr["width"] == pytest.approx(2 * CM, abs=1.5)
     assert qr["x0"] == pytest.approx(left_margin, abs=1.5)
@@ -79,6 +84,25 @@ def test_on_the_pdf_it_stands_at_the_left_margin_beside_the_signature_block(proj
     date = next(w for w in reversed(words) if w["text"].startswith("2026年"))
     assert name["top"] - 2 < qr["top"] and qr["bottom"] < date["bottom"] + 2  # beside the name … date lines
     assert qr["x1"] + 0.5 * CM <= min(w["x0"] for w in words if w["top"] >= name["top"] - 1)  # clear of the text
+    assert qr["bottom"] <= caption["top"] < qr["bottom"] + 6 and caption["bottom"] < date["bottom"] + 2
+    assert abs((caption["x0"] + caption["x1"]) / 2 - (qr["x0"] + qr["x1"]) / 2) < 2  # centred under the code
+
+
+def test_the_trial_render_before_numbering_is_the_letter_without_its_qr_code(project_config, sample_data, tmp_path):
+    """Fitting and the quality gate measure the letter as it will be: seal and signature
+    included (the QR code and its caption float beside the text and move nothing)."""
+    from lettergen.issuing import PLACEHOLDER_NUMBER
+    from lettergen.letters import prepare, render_context, template_for
+    from .test_pictures import small_png
+
+    org = project_config.data["organisation"]
+    org["seal"] = seal_png(tmp_path / "seal.png")
+    org["signature"] = small_png(tmp_path / "signature.png", (240, 80), (20, 20, 20, 255))
+    data = sample_data("after_sales")
+    template = template_for(project_config, "after_sales")
+    trials = [render_context(template, prepare("after_sales", data, config).context, PLACEHOLDER_NUMBER)
+              for config in (with_public_url(project_config), with_public_url(project_config, None))]
+    assert trials[0] == trials[1] and len(media(trials[0])) == 2
 
 
 def test_reissue_gives_the_same_bytes_even_after_the_public_url_changed(project_config, sample_data):
