@@ -86,6 +86,21 @@ def test_on_the_pdf_it_stands_at_the_left_margin_beside_the_signature_block(proj
     assert qr["x1"] + 0.5 * CM <= min(w["x0"] for w in words if w["top"] >= name["top"] - 1)  # clear of the text
     assert qr["bottom"] <= caption["top"] < qr["bottom"] + 6 and caption["bottom"] < date["bottom"] + 2
     assert abs((caption["x0"] + caption["x1"]) / 2 - (qr["x0"] + qr["x1"]) / 2) < 2  # centred under the code
+    assert scanned(issued.path.with_suffix(".pdf"), tmp_path) == [verification_url(config, issued.entry)]
+
+
+def scanned(pdf: Path, tmp_path: Path, dpi: int = 150) -> list[str]:
+    """What a phone reads from the printed last page: the QR codes' texts."""
+    import subprocess
+
+    import zxingcpp
+    from PIL import Image
+
+    with pdfplumber.open(pdf) as doc:
+        last = str(len(doc.pages))
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", last, "-l", last, "-png", "-singlefile", str(pdf),
+                    str(tmp_path / "scan")], check=True)
+    return [code.text for code in zxingcpp.read_barcodes(Image.open(tmp_path / "scan.png"))]
 
 
 def test_the_trial_render_before_numbering_is_the_letter_without_its_qr_code(project_config, sample_data, tmp_path):
