@@ -131,6 +131,14 @@ def test_reissue_gives_the_same_bytes_even_after_the_public_url_changed(project_
     assert api.letter_docx(issued.entry.number, config=moved) == original
 
 
+def test_a_letter_issued_before_public_url_was_set_is_reissued_without_a_qr_code(project_config, sample_data):
+    issued = api.issue_letter("after_sales", sample_data("after_sales"), config=with_public_url(project_config, None))
+    original = issued.path.read_bytes()
+    issued.path.unlink()
+    api.reissue(issued.entry.number, config=with_public_url(project_config))
+    assert issued.path.read_bytes() == original and not media(original)
+
+
 def test_drafts_and_letters_without_public_url_carry_no_qr_code(project_config, sample_data):
     data = sample_data("payment_reminder")
     with_url, without = with_public_url(project_config), with_public_url(project_config, None)
