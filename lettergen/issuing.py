@@ -158,7 +158,8 @@ def issue(
             used = {p.name for p in config.output_dir.glob("*")} if config.output_dir.is_dir() else set()
             output = config.output_dir.resolve() / output_name(config, prepared, entry.number, entry.seq, used)
         register.plan_outputs([(entry.number, str(output))])
-        docx = render_context(template, prepared.context, entry.number, letter_identity(entry, register.register_id))
+        docx = render_context(template, prepared.context, entry.number, letter_identity(entry, register.register_id),
+                              entry.verify_code)
         digest = write_atomic(output, docx)
         entry = register.mark_issued(entry.number, output_path=str(output), file_hash=digest)
     return Issued(entry, Path(output), prepared, findings)
@@ -184,4 +185,4 @@ def regenerate(entry: Entry, config: Config, register_id: str | None = None) -> 
         )
     context = jsondata.decode(entry.data["context"])
     identity = letter_identity(entry, register_id) if register_id else None
-    return render_context(template, context, entry.number, identity)
+    return render_context(template, context, entry.number, identity, entry.verify_code)

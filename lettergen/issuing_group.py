@@ -156,7 +156,8 @@ class GroupIssuer:
         """Render with the number and write (synced) one letter; its hash, or the error."""
         try:
             return write_atomic(ticket.path, render_context(ticket.template, ticket.prepared.context,
-                                                            ticket.entry.number, ticket.identity))
+                                                            ticket.entry.number, ticket.identity,
+                                                            ticket.entry.verify_code))
         except Exception as exc:  # noqa: BLE001 (reported per letter)
             return exc
 

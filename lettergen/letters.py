@@ -22,6 +22,7 @@ from .pictures import PICTURE_SETTINGS, add_letter_pictures, load_pictures
 from .rendering import CompiledTemplate, load_template, to_context
 from .schemas import KindSchema, load_kind
 from .validation import validate
+from .verification import VERIFY_KEY, check_page_url, public_base, qr_png
 from .workdays import WorkCalendar
 
 # Which settings section fills which top-level field when the input omits it.
@@ -92,6 +93,8 @@ def prepare(kind: str | KindSchema, data: dict[str, Any], config: Config, *, tod
     pictures = load_pictures(config.section("organisation"), config.path)
     if pictures:  # kept with the context, so a reissue places the same pictures
         context[PICTURES_KEY] = pictures
+    if public_base(config):  # likewise: a reissue prints the same QR code
+        context[VERIFY_KEY] = public_base(config)
     return Prepared(schema, result.document, context, warnings)
 
 
@@ -118,29 +121,36 @@ RENDER_NAMES = ("number", "corrects")
 
 
 def render_context(template: CompiledTemplate, context: dict[str, Any], number: str,
-                   identity: dict[str, str] | None = None) -> bytes:
+                   identity: dict[str, str] | None = None, verify_code: str | None = None) -> bytes:
     """Render ``context`` with its document number; ``corrects`` (the number and date of
     the letter this one corrects, or None) comes from the context when set, and so
     does the letter's fitted spacing (``layout_fit``, see :func:`fit_letter`).  ``identity``
-    (register id, number, kind, sequence …) goes into the document properties."""
+    (register id, number, kind, sequence …) goes into the document properties.
+    ``verify_code`` (the register entry's) prints the QR code of the letter's check
+    page when the context keeps a public URL (``[service] public_url``); without it
+    (drafts, trial renders) there is no QR code, but the room for it is checked."""
     docx = template.render({"corrects": None, **context, "number": number})
-    return _finish_letter(docx, context, identity)
+    return _finish_letter(docx, context, identity, number, verify_code)
 
 
 def render_with_text(template: CompiledTemplate, context: dict[str, Any], number: str,
-                     identity: dict[str, str] | None = None) -> tuple[bytes, str]:
+                     identity: dict[str, str] | None = None, verify_code: str | None = None) -> tuple[bytes, str]:
     """:func:`render_context`, plus the rendered ``word/document.xml`` as text.
 
     The same bytes as :func:`render_context`; the wording checks of a batch
     read the XML from here instead of unpacking the package again.
     """
     docx, xml = template.render_with_text({"corrects": None, **context, "number": number})
-    return _finish_letter(docx, context, identity), xml
+    return _finish_letter(docx, context, identity, number, verify_code), xml
 
 
-def _finish_letter(docx: bytes, context: dict[str, Any], identity: dict[str, str] | None) -> bytes:
-    """The fitted spacing, the organisation's pictures and the register identity, on a rendered letter."""
-    docx = add_letter_pictures(apply_fit(docx, context.get(FIT_KEY)), context.get(PICTURES_KEY) or {})
+def _finish_letter(docx: bytes, context: dict[str, Any], identity: dict[str, str] | None, number: str,
+                   verify_code: str | None) -> bytes:
+    """The fitted spacing, the organisation's pictures, the QR code and the register identity, on a rendered letter."""
+    base = context.get(VERIFY_KEY)
+    qr = qr_png(check_page_url(base, number, verify_code)) if base and verify_code else None
+    docx = add_letter_pictures(apply_fit(docx, context.get(FIT_KEY)), context.get(PICTURES_KEY) or {},
+                               qr=qr, qr_room=bool(base))
     return stamp(docx, identity) if identity else docx
 
 

@@ -36,6 +36,8 @@ FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
 MAX_BYTES = 1024 * 1024
 MIN_PX, MAX_PX = 32, 4000
 SEAL_CM, LOGO_HEIGHT_CM, SIGNATURE_HEIGHT_CM = 4.2, 1.2, 1.0
+QR_CM, QR_GAP_CM = 2.0, 0.5  # the verification QR code, and the room kept between it and the text
+QR_CAPTION, QR_CAPTION_PT, QR_CAPTION_CM = "扫码核验", 9, 0.5  # the line under it (小五), and its height
 
 
 def load_pictures(organisation: dict, resolve) -> dict[str, str]:
@@ -100,9 +102,12 @@ def place_picture(paragraph, image: str | Path | bytes, *, width: Emu | None = N
     inline.getparent().remove(inline)
 
 
-def add_letter_pictures(data: bytes, pictures: dict[str, str]) -> bytes:
-    """The letter ``data`` (.docx bytes) with its seal, logo and signature placed."""
-    if not pictures:
+def add_letter_pictures(data: bytes, pictures: dict[str, str], *, qr: bytes | None = None,
+                        qr_room: bool = False) -> bytes:
+    """The letter ``data`` (.docx bytes) with its seal, logo, signature and verification
+    QR code (``qr``, a PNG) placed.  With ``qr_room`` (a letter that will carry a QR
+    code, rendered before its number is taken) only the room for the QR code is checked."""
+    if not pictures and qr is None and not qr_room:
         return data
     from .housestyle.package import save_reproducibly
     from .housestyle.tables import text_width_pt
@@ -136,7 +141,77 @@ def add_letter_pictures(data: bytes, pictures: dict[str, str]) -> bytes:
         x = Emu(int(text_width - middle - seal / 2))
         y = Emu(int(before + (block - seal) / 2))
         place_picture(name, pictures["seal"], width=seal, x=x, y=y)
+        seal_left = x
+    else:
+        seal_left = None
+    if qr is not None or qr_room:
+        _place_qr(document, qr, text_width, seal_left, pictures)
+        if qr is None and not pictures:  # checked only: the letter is unchanged
+            return data
     return save_reproducibly(document)
+
+
+def _place_qr(document, qr: bytes | None, text_width: int, seal_left: int | None, pictures: dict) -> None:
+    """Put the QR code ``qr`` at the left margin, beside the signature block (name … date),
+    centred on it as the seal is; :class:`ConfigError` when the block's lines or the
+    seal reach into its room (``qr`` None: only that check)."""
+    from .housestyle.tables import text_width_pt
+
+    paragraphs = document.paragraphs
+    block = [p for p in paragraphs if p.style.name in ("LG Signature", "LG Date") and p.text.strip()]
+    if not block:
+        raise ConfigError("设置了 [service] public_url，信函要印核验二维码，但模板没有落款（LG Signature/LG Date 段落），"
+                          "无处放置；请检查模板或去掉 public_url")
+    anchor = block[0]
+    size_pt = anchor.style.font.size.pt if anchor.style.font.size else 12.0
+    room = Cm(QR_CM + QR_GAP_CM)
+    for p in block:
+        left = text_width - Pt(text_width_pt(p.text, size_pt))
+        if left < room:
+            raise ConfigError(f"设置了 [service] public_url，核验二维码（{QR_CM:g} 厘米）放在落款左侧，"
+                              f"但落款「{p.text}」太长，会与二维码重叠（未占用文号）；请缩短该行或去掉 public_url")
+    if seal_left is not None and seal_left < room:
+        raise ConfigError("设置了 [service] public_url，核验二维码放在落款左侧，但印章会盖住二维码（未占用文号）；"
+                          "请缩短落款各行或去掉 public_url")
+    if qr is None:
+        return
+    span = paragraphs[paragraphs.index(anchor):paragraphs.index(block[-1]) + 1]
+    lines = sum(1 for p in span if not p._p.xpath("./w:r/w:drawing/wp:inline"))  # text lines, not the signature
+    height = lines * Pt(_line_pitch_pt(document, size_pt))
+    if pictures.get("signature"):
+        height += Cm(SIGNATURE_HEIGHT_CM) + Pt(size_pt * 0.3)
+    before = anchor.style.paragraph_format.space_before or 0
+    side, caption = Cm(QR_CM), Cm(QR_CAPTION_CM)
+    top = Emu(int(before + (height - side - caption) / 2))  # the code and its caption, centred on the block
+    place_picture(anchor, qr, width=side, height=side, x=Emu(0), y=top)
+    shape_id = 1 + max(int(i) for i in document.element.body.xpath(".//wp:docPr/@id"))
+    anchor._p.append(_caption_run(QR_CAPTION, width=side, height=caption, y=Emu(top + side), shape_id=shape_id))
+
+
+def _caption_run(text: str, *, width: Emu, height: Emu, y: Emu, shape_id: int):
+    """A run holding a floating text box (DrawingML, as Word writes one) with ``text``
+    centred in it, at the left margin and ``y`` below its paragraph's top."""
+    return parse_xml(
+        f'<w:r {nsdecls("w", "wp", "a")} xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        '<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
+        f'<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="251659300" '
+        'behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/>'
+        '<wp:positionH relativeFrom="margin"><wp:posOffset>0</wp:posOffset></wp:positionH>'
+        f'<wp:positionV relativeFrom="paragraph"><wp:posOffset>{int(y)}</wp:posOffset></wp:positionV>'
+        f'<wp:extent cx="{int(width)}" cy="{int(height)}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>'
+        f'<wp:docPr id="{shape_id}" name="QR caption"/><wp:cNvGraphicFramePr/>'
+        '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        '<wps:wsp><wps:cNvSpPr txBox="1"/><wps:spPr>'
+        f'<a:xfrm><a:off x="0" y="0"/><a:ext cx="{int(width)}" cy="{int(height)}"/></a:xfrm>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln></wps:spPr>'
+        '<wps:txbx><w:txbxContent><w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
+        '<w:ind w:left="0" w:right="0" w:firstLine="0" w:firstLineChars="0"/><w:jc w:val="center"/></w:pPr>'
+        f'<w:r><w:rPr><w:sz w:val="{QR_CAPTION_PT * 2}"/><w:szCs w:val="{QR_CAPTION_PT * 2}"/></w:rPr>'
+        f'<w:t>{text}</w:t></w:r></w:p></w:txbxContent></wps:txbx>'
+        '<wps:bodyPr rot="0" vert="horz" wrap="square" lIns="0" tIns="0" rIns="0" bIns="0" anchor="t" anchorCtr="0">'
+        '<a:noAutofit/></wps:bodyPr></wps:wsp></a:graphicData></a:graphic></wp:anchor>'
+        '</w:drawing></mc:Choice></mc:AlternateContent></w:r>')
 
 
 def _line_pitch_pt(document, size_pt: float) -> float:

@@ -34,12 +34,27 @@ class Verified:
         return STATUS_LABELS.get(self.status, self.status)
 
 
+#: Where a letter's context keeps ``[service] public_url`` (set when the letter is
+#: prepared), so a reissue prints the same QR code whatever the settings say later.
+VERIFY_KEY = "layout_public_url"
+
+
+def public_base(config: Config) -> str:
+    """``[service] public_url`` without a trailing slash ('' when not set)."""
+    return str(config.service("public_url") or "").strip().rstrip("/")
+
+
+def check_page_url(base: str, number: str, code: str) -> str:
+    """``{base}/v/{number}?c={code}``, the number percent-encoded."""
+    return f"{base}/v/{quote(number, safe='')}?c={code}"
+
+
 def verification_url(config: Config, entry: Entry) -> str | None:
     """The letter's public check page, or None when ``[service] public_url`` is not set."""
-    base = str(config.service("public_url") or "").rstrip("/")
+    base = public_base(config)
     if not base or not entry.verify_code:
         return None
-    return f"{base}/v/{quote(entry.number, safe='')}?c={entry.verify_code}"
+    return check_page_url(base, entry.number, entry.verify_code)
 
 
 def qr_png(url: str, *, scale: int = 4) -> bytes:

@@ -84,6 +84,18 @@ def test_verify_url_in_the_letter_and_its_qr_code(letters):
     assert image.format == "PNG" and image.size[0] == image.size[1] >= 4 * 29
 
 
+def test_the_letter_the_server_issued_prints_the_qr_code_of_its_check_page(letters):
+    import zipfile
+
+    _server, settings, found = letters
+    for status in ("issued", "correction"):  # POST /letters and POST …/correct
+        letter = found[status]
+        entry = api.letter(letter["number"], config=load_config(settings))
+        with zipfile.ZipFile(entry.output_path) as zf:
+            pictures = [zf.read(n) for n in zf.namelist() if n.startswith("word/media/")]
+        assert pictures == [qr_png(letter["verify_url"])]
+
+
 def test_the_code_is_kept_so_reissued_letters_stay_byte_identical(letters):
     server, settings, found = letters
     letter = found["issued"]

@@ -272,7 +272,7 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
             p, _data = prepared[i]
             name = output_name(config, p, entry.number, entry.seq, used)
             jobs_.append(Job(i, entry.number, str(out_dir / name), chunk[i].spilled, letter_identity(entry, register_id),
-                             fits.get(i)))
+                             fits.get(i), entry.verify_code))
         del prepared, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
         started = (mapper.submit(run_job, jobs_), chunk, seqs)

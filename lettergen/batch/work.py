@@ -164,6 +164,7 @@ class Job:
     spilled: Spilled
     identity: dict[str, str] | None = None  # document properties naming the register
     fit: dict[str, int] | None = None  # the letter's fitted spacing, measured by the batch process
+    verify_code: str | None = None  # the register entry's, for the QR code of its check page
 
 
 @dataclass
@@ -192,7 +193,7 @@ def run_job(job: Job) -> Done:
         _document, context = load_spilled(job.spilled)
         if job.fit:
             context[FIT_KEY] = job.fit
-        docx, xml = render_with_text(_state["template"], context, job.number, job.identity)
+        docx, xml = render_with_text(_state["template"], context, job.number, job.identity, job.verify_code)
         kind = _state["kind"]
         notes = [str(f) for f in check_letter_quality(kind.kind, context, None, _state["config"], xml=xml)
                  if f.severity == "warning"]
