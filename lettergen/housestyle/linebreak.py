@@ -1,0 +1,120 @@
+"""An upper bound on how many lines a run of text wraps onto (for :mod:`.estimate`).
+
+The bound must never be below what LibreOffice lays out, so every choice here
+errs towards more lines:
+
+* every character counts as **1 em** of its font size (CJK characters are 1 em
+  wide, Latin letters and digits narrower), plus any positive character
+  spacing; each change between CJK and Latin text adds a quarter em (Word's and
+  LibreOffice's automatic spacing between Asian and Western text);
+* only characters known to be at most 1 em wide in the project's fonts are
+  counted at all (:func:`char_class`); any other character makes the text
+  "unknown" and the letter is measured instead;
+* lines break **only** between two Han characters, or after a space that
+  stands between letters, digits or Han characters.  LibreOffice (ICU plus the
+  Chinese forbidden-character rules) may break in many more places, never
+  fewer, and first-fit line breaking over fewer break points, with wider
+  pieces, never takes fewer lines;
+* every line is one em narrower than it is (the "one character per line" the
+  line-breaking rules may push on), and a piece wider than a line is broken
+  character by character into lines one more em narrower.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+class Unknown(Exception):
+    """The estimate cannot bound this letter: measure it."""
+
+
+#: Quarter-em gap between Asian and Western text (autospace), in em.
+AUTOSPACE_EM = 0.25
+
+_LATIN_BREAK_NEIGHBOURS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_BEFORE_SPACE_OK = _LATIN_BREAK_NEIGHBOURS | frozenset(".,;:!?%)]}")
+SPACES = frozenset(" \u3000")
+#: An inline picture, laid out as one unbreakable piece its own width wide.
+OBJECT = "\ufffc"
+
+
+def is_han(ch: str) -> bool:
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF
+
+
+def char_class(ch: str) -> str:
+    """``"cjk"`` or ``"latin"`` for a character at most 1 em wide in the
+    project's fonts; :class:`Unknown` for any other."""
+    o = ord(ch)
+    if 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xFF or 0x2010 <= o <= 0x2027:
+        return "latin"
+    if (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x3000 <= o <= 0x30FF
+            or 0xFF01 <= o <= 0xFF5E or 0xFE30 <= o <= 0xFE4F or 0x2460 <= o <= 0x2473):
+        return "cjk"
+    raise Unknown(f"character U+{o:04X}")
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One character as laid out: its font size and extra spacing, in points."""
+
+    ch: str
+    size_pt: float
+    extra_pt: float = 0.0
+
+
+def _may_break_before(prev: list[str], i: int) -> bool:
+    """A break between ``prev[i-1]`` and ``prev[i]`` that LibreOffice surely allows."""
+    a, b = prev[i - 1], prev[i]
+    if is_han(a) and is_han(b):
+        return True
+    if a in SPACES and (b in _LATIN_BREAK_NEIGHBOURS or is_han(b)):
+        j = i - 1
+        while j >= 0 and prev[j] in SPACES:
+            j -= 1
+        return j >= 0 and (prev[j] in _BEFORE_SPACE_OK or is_han(prev[j]))
+    return False
+
+
+def pieces(glyphs: list[Glyph]) -> list[float]:
+    """Widths (pt) of the unbreakable pieces of ``glyphs``, each an upper bound."""
+    chars = [g.ch for g in glyphs]
+    out: list[float] = []
+    width, last_class = 0.0, None
+    for i, g in enumerate(glyphs):
+        if i and _may_break_before(chars, i):
+            out.append(width)
+            width = 0.0
+        width += g.size_pt + max(g.extra_pt, 0.0)
+        if g.ch == OBJECT:  # size_pt is the picture's width
+            continue
+        cls = char_class(g.ch)
+        if last_class is not None and cls != last_class and g.ch not in SPACES:
+            width += AUTOSPACE_EM * g.size_pt
+        last_class = cls if g.ch not in SPACES else last_class
+    if glyphs:
+        out.append(width)
+    return out
+
+
+def count_lines(widths: list[float], first_pt: float, rest_pt: float, em_pt: float) -> int:
+    """Lines that pieces of ``widths`` take at most, first fit, on a first line
+    ``first_pt`` wide and later lines ``rest_pt`` wide (each already one em narrower)."""
+    if min(first_pt, rest_pt) - em_pt <= 0:
+        raise Unknown("a line narrower than two characters")
+    lines, used = 1, 0.0
+    for w in widths:
+        limit = first_pt if lines == 1 else rest_pt
+        if used + w <= limit:
+            used += w
+            continue
+        if used > 0:
+            lines, used, limit = lines + 1, 0.0, rest_pt
+        if w <= limit:
+            used = w
+        else:  # broken anywhere: each line loses at most one more character
+            lines += math.ceil(w / (limit - em_pt)) - 1
+            used = limit
+    return lines
