@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from docx.oxml.ns import qn
 from lxml import etree
 
-from .linebreak import OBJECT, Glyph, Unknown, count_lines, pieces
+from .linebreak import NARROW_LATIN_FACES, OBJECT, Glyph, Unknown, count_lines, pieces
 
-#: "auto" (single) line height per em of the largest font on the line: Noto CJK's
-#: ascent + descent is 1.448 em, Liberation Serif's 1.15 em; rounded up.
-AUTO_LINE_EM = 1.6
+#: "auto" (single) line height per em of the largest font on the line: the tallest face in
+#: use, Noto Sans CJK, has ascent + descent 1.448 em (FandolFang 1.25, Liberation Serif 1.15).
+AUTO_LINE_EM = 1.5
 #: The bound must leave this many body lines free on the page.
 SAFETY_LINES = 1.0
 EMU_PER_PT = 12700
@@ -68,6 +68,7 @@ class Para:
     size: float = 10.0
     extra: float = 0.0  # character spacing, pt
     contextual: bool = False  # no spacing between paragraphs of the same style
+    latin: str = ""  # the font of Latin letters and digits
     refused: set[str] = field(default_factory=set)
 
     def merged(self, ppr, rpr) -> "Para":
@@ -90,6 +91,7 @@ class Para:
                 out._indents(ind)
         if rpr is not None:
             out.size, out.extra = run_size(rpr, out.size, out.extra)
+            out.latin = latin_font(rpr, out.latin)
         return out
 
     def _indents(self, ind) -> None:
@@ -103,6 +105,15 @@ class Para:
             self.first = -max(_twips(ind, "w:hanging"), _twips(ind, "w:hangingChars") / 100 * size_tw)
         elif ind.get(qn("w:firstLine")) is not None or ind.get(qn("w:firstLineChars")) is not None:
             self.first = max(_twips(ind, "w:firstLine"), _twips(ind, "w:firstLineChars") / 100 * size_tw)
+
+
+def latin_font(rpr, font: str) -> str:
+    """The Latin face ``rpr`` sets (its ``w:ascii`` and ``w:hAnsi`` fonts must agree), else ``font``."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None or (fonts.get(qn("w:ascii")) is None and fonts.get(qn("w:hAnsi")) is None):
+        return font
+    ascii_, hansi = fonts.get(qn("w:ascii")), fonts.get(qn("w:hAnsi"))
+    return ascii_ if ascii_ == hansi else ""
 
 
 def run_size(rpr, size: float, extra: float) -> tuple[float, float]:
@@ -241,20 +252,23 @@ class Page:
                 raise Unknown(child.tag)
 
     def _run(self, r, para: Para, segments, pictures, sizes) -> None:
-        size, extra = para.size, para.extra
+        size, extra, latin = para.size, para.extra, para.latin
         rpr = r.find(qn("w:rPr"))
         if rpr is not None:
             char_style = rpr.find(qn("w:rStyle"))
             if char_style is not None:
                 size, extra = self.styles.character(char_style.get(qn("w:val")), size, extra)
+                latin = ""  # not followed through character styles: every character 1 em
             size, extra = run_size(rpr, size, extra)
+            latin = latin_font(rpr, latin)
+        narrow = latin in NARROW_LATIN_FACES
         sizes.append(size)
         for child in r:
             tag = child.tag
             if tag in _IGNORED_IN_RUN or (self.fields and tag == qn("w:fldChar")):
                 continue
             if tag == qn("w:t") or (self.fields and tag == qn("w:instrText")):
-                segments[-1].extend(Glyph(ch, size, extra) for ch in child.text or "")
+                segments[-1].extend(Glyph(ch, size, extra, narrow) for ch in child.text or "")
             elif tag in (qn("w:br"), qn("w:cr")):
                 if child.get(qn("w:type")) in ("page", "column"):
                     raise Unknown("page break")

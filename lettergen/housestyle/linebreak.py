@@ -4,13 +4,17 @@ The bound must never be below what LibreOffice lays out, so every choice here
 errs towards more lines:
 
 * every character counts as **1 em** of its font size (CJK characters are 1 em
-  wide, Latin letters and digits narrower), plus any positive character
+  wide, Latin letters and digits narrower), except digits, lower-case letters
+  and a few narrow marks set in Times New Roman (Liberation Serif, its metric
+  twin, in the project's font configuration): these count as the widest of
+  their kind in that face, regular or bold (:data:`NARROW_EM`); plus any positive character
   spacing; each change between CJK and Latin text adds a quarter em (Word's and
   LibreOffice's automatic spacing between Asian and Western text);
 * only characters known to be at most 1 em wide in the project's fonts are
   counted at all (:func:`char_class`); any other character makes the text
   "unknown" and the letter is measured instead;
-* lines break **only** between two Han characters, or after a space that
+* lines break **only** between two Han characters (or after full-width
+  closing punctuation, or before an opening bracket), or after a space that
   stands between letters, digits or Han characters.  LibreOffice (ICU plus the
   Chinese forbidden-character rules) may break in many more places, never
   fewer, and first-fit line breaking over fewer break points, with wider
@@ -35,6 +39,9 @@ AUTOSPACE_EM = 0.25
 _LATIN_BREAK_NEIGHBOURS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _BEFORE_SPACE_OK = _LATIN_BREAK_NEIGHBOURS | frozenset(".,;:!?%)]}")
 SPACES = frozenset(" \u3000")
+#: Full-width punctuation that may end a line (UAX #14 CL, NS, EX) and brackets that may begin one (OP).
+_CLOSERS = frozenset("，。、；：！？）》」』】〕")
+_OPENERS = frozenset("（《「『【〔")
 #: An inline picture, laid out as one unbreakable piece its own width wide.
 OBJECT = "\ufffc"
 
@@ -56,19 +63,30 @@ def char_class(ch: str) -> str:
     raise Unknown(f"character U+{o:04X}")
 
 
+#: Latin faces whose advance widths :data:`NARROW_EM` bounds (Liberation Serif is
+#: metric-compatible with Times New Roman; LibreOffice sets digits in the Latin face).
+NARROW_LATIN_FACES = frozenset({"Times New Roman", "Liberation Serif"})
+_DIGITS_AND_MARKS = "0123456789 .,:;-/()"
+#: Widest advance (em) in Liberation Serif regular and bold: digits and these marks
+#: 0.5 (rounded up to 0.55), lower-case letters 0.833 ("m", bold; rounded up to 0.85).
+NARROW_EM = {**{ch: 0.55 for ch in _DIGITS_AND_MARKS}, **{chr(c): 0.85 for c in range(ord("a"), ord("z") + 1)}}
+
+
 @dataclass(frozen=True)
 class Glyph:
-    """One character as laid out: its font size and extra spacing, in points."""
+    """One character as laid out: its font size and extra spacing, in points;
+    ``narrow``: set in a face :data:`NARROW_EM` bounds."""
 
     ch: str
     size_pt: float
     extra_pt: float = 0.0
+    narrow: bool = False
 
 
 def _may_break_before(prev: list[str], i: int) -> bool:
     """A break between ``prev[i-1]`` and ``prev[i]`` that LibreOffice surely allows."""
     a, b = prev[i - 1], prev[i]
-    if is_han(a) and is_han(b):
+    if (is_han(a) or a in _CLOSERS) and (is_han(b) or b in _OPENERS):
         return True
     if a in SPACES and (b in _LATIN_BREAK_NEIGHBOURS or is_han(b)):
         j = i - 1
@@ -87,7 +105,7 @@ def pieces(glyphs: list[Glyph]) -> list[float]:
         if i and _may_break_before(chars, i):
             out.append(width)
             width = 0.0
-        width += g.size_pt + max(g.extra_pt, 0.0)
+        width += g.size_pt * (NARROW_EM.get(g.ch, 1.0) if g.narrow else 1.0) + max(g.extra_pt, 0.0)
         if g.ch == OBJECT:  # size_pt is the picture's width
             continue
         cls = char_class(g.ch)

@@ -1,0 +1,91 @@
+"""The fitting pre-check is sound: every letter it lets skip measuring is one page in LibreOffice.
+
+Over every sample letter in both profiles, and over generated letters made as
+long as the estimate still accepts them: long text, Latin-heavy text, table
+rows with long descriptions and 9-digit amounts, table plus text, random mixed
+text.  Prints how many sample letters skip measuring.
+"""
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+
+from lettergen import api
+from lettergen.batch import plan_batch
+from lettergen.config import PROJECT_DIR, Config
+from lettergen.convert import measure
+from lettergen.errors import InvalidInput
+from lettergen.housestyle.estimate import surely_one_page
+
+from .conftest import KINDS
+from .test_fit_estimate import config_for, rendered
+from .test_pdf_letters import need_soffice  # noqa: F401  (autouse: skip or, under CI, fail)
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
+
+def sample_letters(config: Config) -> list[tuple[str, dict]]:
+    out = []
+    for kind in KINDS:
+        out.append((kind, api.load_data(PROJECT_DIR / "samples" / f"{kind}.yaml")))
+        out += [(kind, letter.record.data)
+                for letter in plan_batch(kind, PROJECT_DIR / "samples" / f"{kind}.csv", config).letters]
+    return out
+
+
+def _random_text(seed: int, n: int) -> str:
+    rng = random.Random(seed)
+    words = ["合同", "发票", "HF-2026-0331", "No.", "1202 0212", "WWW", "mmm", "（附件）", "“质量”",
+             "，", "。", "、", "：", "Invoice", "¥48,600.00", "2026年11月", "——", "……", "；", "设备"]
+    return "".join(rng.choice(words) + (" " if rng.random() < 0.2 else "") for _ in range(n))
+
+
+def growers(sample_data):
+    """(kind, data for size k): letters that grow with k in text, Latin text, table rows."""
+    after, reminder, sales = sample_data("after_sales"), sample_data("payment_reminder"), sample_data("sales_letter")
+    item = {"ref": "发票 No. 33012345", "date": "2026-08-15", "amount": "123,456,789.00",
+            "due_date": "2026-09-14", "description": "8 月份五金配件货款及安装调试服务费用（含税）"}
+    return {
+        "long text": ("after_sales", lambda k: dict(after, details="设备运行中出现异常，已安排检修。" * k)),
+        "latin text": ("after_sales", lambda k: dict(after, details="Model HF-300 unit 2026-11 OK; " * k)),
+        "table rows": ("payment_reminder", lambda k: dict(reminder, items=[item] * max(k, 1))),
+        "table and text": ("sales_letter", lambda k: dict(sales, intro="冬季是餐饮旺季，设备稳定尤为重要。" * k,
+                                                        products=sales["products"] * 3)),
+        "random mixed": ("after_sales", lambda k: dict(after, details=_random_text(k, 6 * k))),
+    }
+
+
+def longest_accepted(config: Config, kind: str, make) -> int | None:
+    """The largest k (0..80) whose letter the estimate accepts, or None."""
+    def accepted(k: int) -> bool:
+        try:
+            return surely_one_page(rendered(config, kind, make(k)))
+        except InvalidInput:
+            return False
+    if not accepted(0):
+        return None
+    low, high = 0, 80
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if accepted(mid) else (low, mid - 1)
+    return low
+
+
+@pytest.mark.parametrize("profile", ["song", "fangsong"])
+def test_every_letter_the_estimate_accepts_is_one_page_in_libreoffice(profile, project_config, sample_data):
+    config = config_for(project_config, profile)
+    accepted = 0
+    for kind, data in sample_letters(config):
+        docx = rendered(config, kind, data)
+        if surely_one_page(docx):
+            accepted += 1
+            assert measure.count_pages(docx) == 1, (kind, data)
+    print(f"{profile}: {accepted} of {len(sample_letters(config))} sample letters skip measuring")
+    for name, (kind, make) in growers(sample_data).items():
+        k = longest_accepted(config, kind, make)
+        if k is None:
+            continue
+        docx = rendered(config, kind, make(k))
+        assert measure.count_pages(docx) == 1, (profile, name, k)
+        assert not surely_one_page(rendered(config, kind, make(k + 1))) or k == 80
