@@ -17,7 +17,7 @@ from lettergen.batch import plan_batch
 from lettergen.config import PROJECT_DIR, Config
 from lettergen.convert import measure
 from lettergen.errors import InvalidInput
-from lettergen.housestyle.estimate import surely_one_page
+from lettergen.housestyle.estimate import page_bound, surely_one_page
 
 from .conftest import KINDS
 from .test_fit_estimate import config_for, rendered
@@ -41,18 +41,26 @@ def _random_text(seed: int, n: int) -> str:
     return "".join(rng.choice(words) + (" " if rng.random() < 0.2 else "") for _ in range(n))
 
 
-def growers(sample_data):
-    """(kind, data for size k): letters that grow with k in text, Latin text, table rows."""
-    after, reminder, sales = sample_data("after_sales"), sample_data("payment_reminder"), sample_data("sales_letter")
+def growers(config: Config, sample_data):
+    """(kind, data for size k): short letters that grow with k in text, Latin text, table rows."""
+    shortest = min((data for kind, data in sample_letters(config) if kind == "after_sales"),
+                   key=lambda data: page_bound(rendered(config, "after_sales", data))[0])
+    after = {k: v for k, v in shortest.items() if k != "details"}
+    reminder = {k: v for k, v in sample_data("payment_reminder").items() if k != "attachments"}
+    sales = sample_data("sales_letter")
     item = {"ref": "发票 No. 33012345", "date": "2026-08-15", "amount": "123,456,789.00",
             "due_date": "2026-09-14", "description": "8 月份五金配件货款及安装调试服务费用（含税）"}
+
+    def details(text: str):
+        return lambda k: dict(after, details=text * k) if k else after
     return {
-        "long text": ("after_sales", lambda k: dict(after, details="设备运行中出现异常，已安排检修。" * k)),
-        "latin text": ("after_sales", lambda k: dict(after, details="Model HF-300 unit 2026-11 OK; " * k)),
-        "table rows": ("payment_reminder", lambda k: dict(reminder, items=[item] * max(k, 1))),
-        "table and text": ("sales_letter", lambda k: dict(sales, intro="冬季是餐饮旺季，设备稳定尤为重要。" * k,
-                                                        products=sales["products"] * 3)),
-        "random mixed": ("after_sales", lambda k: dict(after, details=_random_text(k, 6 * k))),
+        "long text": ("after_sales", details("设备运行中出现异常，已安排检修。")),
+        "latin text": ("after_sales", details("Model HF-300 unit 2026-11 OK; ")),
+        "wide latin": ("after_sales", details("WWW-MMM-0000 ")),
+        "random mixed": ("after_sales", lambda k: dict(after, details=_random_text(k, 6 * k)) if k else after),
+        "table rows": ("payment_reminder", lambda k: dict(reminder, items=[item] * (k + 1))),
+        "table and text": ("sales_letter", lambda k: dict(sales, products=sales["products"][:1] * (k + 1),
+                                                        intro="冬季是餐饮旺季。", offer="九折。")),
     }
 
 
@@ -82,10 +90,13 @@ def test_every_letter_the_estimate_accepts_is_one_page_in_libreoffice(profile, p
             accepted += 1
             assert measure.count_pages(docx) == 1, (kind, data)
     print(f"{profile}: {accepted} of {len(sample_letters(config))} sample letters skip measuring")
-    for name, (kind, make) in growers(sample_data).items():
+    grown = 0
+    for name, (kind, make) in growers(config, sample_data).items():
         k = longest_accepted(config, kind, make)
         if k is None:
             continue
+        grown += k > 0
         docx = rendered(config, kind, make(k))
         assert measure.count_pages(docx) == 1, (profile, name, k)
         assert not surely_one_page(rendered(config, kind, make(k + 1))) or k == 80
+    assert grown >= 3  # the generated letters reach the estimate's limit, not just their start
