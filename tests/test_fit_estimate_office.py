@@ -100,3 +100,21 @@ def test_every_letter_the_estimate_accepts_is_one_page_in_libreoffice(profile, p
         assert measure.count_pages(docx) == 1, (profile, name, k)
         assert not surely_one_page(rendered(config, kind, make(k + 1))) or k == 80
     assert grown >= 3  # the generated letters reach the estimate's limit, not just their start
+
+
+@pytest.mark.parametrize("profile", ["song", "fangsong"])
+def test_letters_with_seal_logo_and_signature_too(profile, project_config, sample_data, tmp_path):
+    from .test_pictures import seal_png, small_png
+
+    config = config_for(project_config, profile)
+    config.data["organisation"] = {**config.data["organisation"], "seal": seal_png(tmp_path / "seal.png"),
+                                   "logo": small_png(tmp_path / "logo.png"),
+                                   "signature": small_png(tmp_path / "signature.png", (240, 80), (0, 0, 0, 255))}
+    checked = 0
+    for name in ("long text", "table and text"):
+        kind, make = growers(config, sample_data)[name]
+        k = longest_accepted(config, kind, make)
+        if k is not None:
+            checked += 1
+            assert measure.count_pages(rendered(config, kind, make(k))) == 1, (profile, name, k)
+    assert checked or profile == "fangsong"

@@ -6,8 +6,9 @@ costs about half a second; most letters are far from a page's end.
 the section's page size and margins, the headers and footers) and computes an
 **upper bound** on the height its body needs:
 
-* paragraphs: their lines (bounded by :mod:`.linebreak`: every character 1 em,
-  breaks only where LibreOffice surely may break, one em less per line) times
+* paragraphs: their lines (bounded by :mod:`.linebreak`: characters at their
+  widest, breaks only where LibreOffice surely may break, each line
+  :data:`LINE_SLACK_PT` narrower) times
   the line pitch (exact pitches as set; "auto" lines at :data:`AUTO_LINE_EM`
   of the largest font, over the tallest face in use), plus spacing before and
   after, plus inline pictures;
@@ -38,8 +39,10 @@ from .linebreak import NARROW_LATIN_FACES, OBJECT, Glyph, Unknown, count_lines, 
 #: "auto" (single) line height per em of the largest font on the line: the tallest face in
 #: use, Noto Sans CJK, has ascent + descent 1.448 em (FandolFang 1.25, Liberation Serif 1.15).
 AUTO_LINE_EM = 1.5
+#: Each line is taken this much narrower than it is (rounding of glyph positions).
+LINE_SLACK_PT = 2.0
 #: The bound must leave this many body lines free on the page.
-SAFETY_LINES = 1.0
+SAFETY_LINES = 0.5
 EMU_PER_PT = 12700
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _IGNORED_IN_PARAGRAPH = {qn(t) for t in ("w:pPr", "w:bookmarkStart", "w:bookmarkEnd", "w:proofErr",
@@ -228,7 +231,7 @@ class Page:
         self._walk(p, para, segments, pictures, sizes)
         em = max(sizes)
         avail = (width_tw - para.left - para.right) / 20
-        first, rest = avail - max(para.first, 0.0) / 20 - em, avail - em
+        first, rest = avail - max(para.first, 0.0) / 20 - LINE_SLACK_PT, avail - LINE_SLACK_PT
         lines = sum(count_lines(pieces(seg), first if i == 0 else rest, rest, em)
                     for i, seg in enumerate(segments))
         if para.rule == "exact":
@@ -288,8 +291,8 @@ class Page:
                 continue  # in front of or behind the text: takes no room
             if shape.tag != qn("wp:inline") or extent is None:
                 raise Unknown("a floating picture that pushes text")
-            pictures.append(_twips(extent, "wp:cy") / EMU_PER_PT)
-            segments[-1].append(Glyph(OBJECT, _twips(extent, "wp:cx") / EMU_PER_PT + size))
+            pictures.append(float(extent.get("cy")) / EMU_PER_PT)  # unqualified attributes
+            segments[-1].append(Glyph(OBJECT, float(extent.get("cx")) / EMU_PER_PT + size))
 
     def table(self, tbl) -> float:
         tbl_pr = tbl.find(qn("w:tblPr"))
@@ -304,6 +307,8 @@ class Page:
                       for el in layers for b in el.iterfind(f"{qn('w:tblBorders')}/*")), default=0.0)
         grid = [_twips(col, "w:w") for col in tbl.iterfind(f"{qn('w:tblGrid')}/{qn('w:gridCol')}")]
         total = border
+        margins["left"] += border * 20  # a cell's borders are inside its width
+        margins["right"] += border * 20
         for tr in tbl.iterfind(qn("w:tr")):
             total += self._row(tr, grid, margins) + 2 * border
         return total

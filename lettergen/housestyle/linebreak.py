@@ -19,9 +19,10 @@ errs towards more lines:
   Chinese forbidden-character rules) may break in many more places, never
   fewer, and first-fit line breaking over fewer break points, with wider
   pieces, never takes fewer lines;
-* every line is one em narrower than it is (the "one character per line" the
-  line-breaking rules may push on), and a piece wider than a line is broken
-  character by character into lines one more em narrower.
+* the characters the line-breaking rules push onto the next line travel with
+  their neighbour in one piece (so no line needs the "one character less"
+  reserve), and a piece wider than a line is broken character by character
+  into lines one em narrower.
 """
 from __future__ import annotations
 
@@ -119,7 +120,7 @@ def pieces(glyphs: list[Glyph]) -> list[float]:
 
 def count_lines(widths: list[float], first_pt: float, rest_pt: float, em_pt: float) -> int:
     """Lines that pieces of ``widths`` take at most, first fit, on a first line
-    ``first_pt`` wide and later lines ``rest_pt`` wide (each already one em narrower)."""
+    ``first_pt`` wide and later lines ``rest_pt`` wide; ``em_pt``: the widest character."""
     if min(first_pt, rest_pt) - em_pt <= 0:
         raise Unknown("a line narrower than two characters")
     lines, used = 1, 0.0
