@@ -23,18 +23,21 @@ when the page is full, so a body whose bound fits one page's type area (less
 model (page or section breaks, tabs, lists, fields, frames, floating pictures
 that push text, unknown characters, layout grids …) raises
 :class:`~.linebreak.Unknown` and the letter is measured, as before.
-tests/test_fit_estimate.py checks the bound against LibreOffice's page count.
+tests/test_fit_estimate_office.py checks the bound against LibreOffice's page count.
 """
 from __future__ import annotations
 
 import io
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from docx.oxml.ns import qn
+from docx.oxml.ns import qn as _qn
 from lxml import etree
 
 from .linebreak import NARROW_LATIN_FACES, OBJECT, Glyph, Unknown, count_lines, pieces
+
+qn = lru_cache(maxsize=None)(_qn)  # Clark names, computed once
 
 #: "auto" (single) line height per em of the largest font on the line: the tallest face in
 #: use, Noto Sans CJK, has ascent + descent 1.448 em (FandolFang 1.25, Liberation Serif 1.15).

@@ -27,7 +27,7 @@ errs towards more lines:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Unknown(Exception):
@@ -73,8 +73,7 @@ _DIGITS_AND_MARKS = "0123456789 .,:;-/()"
 NARROW_EM = {**{ch: 0.55 for ch in _DIGITS_AND_MARKS}, **{chr(c): 0.85 for c in range(ord("a"), ord("z") + 1)}}
 
 
-@dataclass(frozen=True)
-class Glyph:
+class Glyph(NamedTuple):
     """One character as laid out: its font size and extra spacing, in points;
     ``narrow``: set in a face :data:`NARROW_EM` bounds."""
 
