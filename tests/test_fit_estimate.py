@@ -77,3 +77,7 @@ def test_the_bound_grows_with_the_text_and_refuses_what_it_does_not_model(projec
     assert 0 < short < longer and available > 600 and pitch == 23.0
     with pytest.raises(Unknown):
         page_bound(rendered(config, "after_sales", dict(data, details="控制\U0001F600")))
+
+
+def test_what_the_bound_cannot_read_is_measured():
+    assert not surely_one_page(b"not a docx")
