@@ -23,21 +23,17 @@ when the page is full, so a body whose bound fits one page's type area (less
 model (page or section breaks, tabs, lists, fields, frames, floating pictures
 that push text, unknown characters, layout grids …) raises
 :class:`~.linebreak.Unknown` and the letter is measured, as before.
+The formatting comes from :mod:`.layoutstyles`, the line counts from :mod:`.linebreak`;
 tests/test_fit_estimate_office.py checks the bound against LibreOffice's page count.
 """
 from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass, field
-from functools import lru_cache
-
-from docx.oxml.ns import qn as _qn
 from lxml import etree
 
+from .layoutstyles import Para, Styles, latin_font, qn, run_size, twips
 from .linebreak import NARROW_LATIN_FACES, OBJECT, Glyph, Unknown, count_lines, pieces
-
-qn = lru_cache(maxsize=None)(_qn)  # Clark names, computed once
 
 #: "auto" (single) line height per em of the largest font on the line: the tallest face in
 #: use, Noto Sans CJK, has ascent + descent 1.448 em (FandolFang 1.25, Liberation Serif 1.15).
@@ -52,146 +48,6 @@ _IGNORED_IN_PARAGRAPH = {qn(t) for t in ("w:pPr", "w:bookmarkStart", "w:bookmark
                                          "w:permStart", "w:permEnd")}
 _RUN_CONTAINERS = {qn(t) for t in ("w:hyperlink", "w:smartTag", "w:ins")}
 _IGNORED_IN_RUN = {qn(t) for t in ("w:rPr", "w:lastRenderedPageBreak")}
-_REFUSED_PPR = {qn(t) for t in ("w:pageBreakBefore", "w:numPr", "w:framePr", "w:sectPr")}
-
-
-def _twips(el, attr: str, default: float = 0.0) -> float:
-    value = el.get(qn(attr)) if el is not None else None
-    return float(value) if value is not None else default
-
-
-@dataclass
-class Para:
-    """A paragraph's resolved properties (twips; sizes in points)."""
-
-    before: float = 0.0
-    after: float = 0.0
-    line: float = 240.0
-    rule: str = "auto"
-    left: float = 0.0
-    right: float = 0.0
-    first: float = 0.0  # first-line indent; negative = hanging
-    size: float = 10.0
-    extra: float = 0.0  # character spacing, pt
-    contextual: bool = False  # no spacing between paragraphs of the same style
-    latin: str = ""  # the font of Latin letters and digits
-    refused: set[str] = field(default_factory=set)
-
-    def merged(self, ppr, rpr) -> "Para":
-        out = Para(**{**self.__dict__, "refused": set(self.refused)})
-        if ppr is not None:
-            out.refused |= {child.tag for child in ppr if child.tag in _REFUSED_PPR}
-            sp = ppr.find(qn("w:spacing"))
-            if sp is not None:
-                if any(sp.get(qn(a)) is not None for a in ("w:beforeLines", "w:afterLines",
-                                                           "w:beforeAutospacing", "w:afterAutospacing")):
-                    out.refused.add("spacing in lines")
-                out.before, out.after = _twips(sp, "w:before", out.before), _twips(sp, "w:after", out.after)
-                out.line = _twips(sp, "w:line", out.line)
-                out.rule = sp.get(qn("w:lineRule")) or ("auto" if sp.get(qn("w:line")) else out.rule)
-            ctx = ppr.find(qn("w:contextualSpacing"))
-            if ctx is not None:
-                out.contextual = ctx.get(qn("w:val"), "1") not in ("0", "false")
-            ind = ppr.find(qn("w:ind"))
-            if ind is not None:
-                out._indents(ind)
-        if rpr is not None:
-            out.size, out.extra = run_size(rpr, out.size, out.extra)
-            out.latin = latin_font(rpr, out.latin)
-        return out
-
-    def _indents(self, ind) -> None:
-        size_tw = self.size * 20
-        for side, chars in (("left", "leftChars"), ("right", "rightChars")):
-            for name in (f"w:{side}", f"w:{'start' if side == 'left' else 'end'}"):
-                setattr(self, side, _twips(ind, name, getattr(self, side)))
-            if ind.get(qn(f"w:{chars}")) is not None:
-                setattr(self, side, max(getattr(self, side), _twips(ind, f"w:{chars}") / 100 * size_tw))
-        if ind.get(qn("w:hanging")) is not None or ind.get(qn("w:hangingChars")) is not None:
-            self.first = -max(_twips(ind, "w:hanging"), _twips(ind, "w:hangingChars") / 100 * size_tw)
-        elif ind.get(qn("w:firstLine")) is not None or ind.get(qn("w:firstLineChars")) is not None:
-            self.first = max(_twips(ind, "w:firstLine"), _twips(ind, "w:firstLineChars") / 100 * size_tw)
-
-
-def latin_font(rpr, font: str) -> str:
-    """The Latin face ``rpr`` sets (its ``w:ascii`` and ``w:hAnsi`` fonts must agree), else ``font``."""
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None or (fonts.get(qn("w:ascii")) is None and fonts.get(qn("w:hAnsi")) is None):
-        return font
-    ascii_, hansi = fonts.get(qn("w:ascii")), fonts.get(qn("w:hAnsi"))
-    return ascii_ if ascii_ == hansi else ""
-
-
-def run_size(rpr, size: float, extra: float) -> tuple[float, float]:
-    """The font size and character spacing (pt) ``rpr`` sets over ``size`` and ``extra``."""
-    for child in rpr:
-        if child.tag == qn("w:sz"):
-            size = _twips(child, "w:val") / 2
-        elif child.tag == qn("w:spacing"):
-            extra = _twips(child, "w:val") / 20
-        elif child.tag in (qn("w:w"), qn("w:position"), qn("w:fitText")) and _twips(child, "w:val", 100) != 100:
-            raise Unknown("scaled or raised characters")
-    return size, extra
-
-
-class Styles:
-    """The paragraph and character styles of one ``styles.xml``, resolved through basedOn."""
-
-    def __init__(self, xml: bytes):
-        root = etree.fromstring(xml)
-        defaults = root.find(qn("w:docDefaults"))
-        base = Para()
-        if defaults is not None:
-            base = base.merged(None, defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}"))
-            base = base.merged(defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}"), None)
-        self.default = base
-        self._raw = {(s.get(qn("w:type")), s.get(qn("w:styleId"))): s for s in root.findall(qn("w:style"))}
-        self._defaults = {s.get(qn("w:type")): s.get(qn("w:styleId"))
-                          for s in root.findall(qn("w:style")) if s.get(qn("w:default")) in ("1", "true")}
-        self._resolved: dict[str, Para] = {}
-
-    def paragraph(self, style_id: str | None) -> Para:
-        key = style_id or self._defaults.get("paragraph")
-        if key not in self._resolved:
-            self._resolved[key] = self._resolve(key, 0)
-        return self._resolved[key]
-
-    def _resolve(self, style_id: str | None, depth: int) -> Para:
-        style = self._raw.get(("paragraph", style_id))
-        if style is None or depth > 20:
-            return self.default
-        parent_el = style.find(qn("w:basedOn"))
-        parent = self._resolve(parent_el.get(qn("w:val")), depth + 1) if parent_el is not None else self.default
-        return parent.merged(None, style.find(qn("w:rPr"))).merged(style.find(qn("w:pPr")), None)
-
-    def character(self, style_id: str, size: float, extra: float) -> tuple[float, float]:
-        style = self._raw.get(("character", style_id))
-        if style is None:
-            return size, extra
-        parent = style.find(qn("w:basedOn"))
-        if parent is not None:
-            size, extra = self.character(parent.get(qn("w:val")), size, extra)
-        rpr = style.find(qn("w:rPr"))
-        return run_size(rpr, size, extra) if rpr is not None else (size, extra)
-
-    def table(self, style_id: str | None):
-        """The ``w:tblPr`` elements of a table style and its bases, nearest last."""
-        chain, seen = [], set()
-        while style_id and style_id not in seen:
-            seen.add(style_id)
-            style = self._raw.get(("table", style_id))
-            if style is None:
-                break
-            if style.find(qn("w:pPr")) is not None or style.find(qn("w:rPr")) is not None \
-                    or style.find(qn("w:tblStylePr")) is not None:
-                raise Unknown("table style with text formatting")
-            chain.insert(0, style.find(qn("w:tblPr")))
-            based = style.find(qn("w:basedOn"))
-            style_id = based.get(qn("w:val")) if based is not None else None
-        default = self._defaults.get("table")
-        if default and ("table", default) in self._raw and not chain:
-            chain.append(self._raw[("table", default)].find(qn("w:tblPr")))
-        return [el for el in chain if el is not None]
 
 
 class Page:
@@ -306,9 +162,9 @@ class Page:
                    for el in layers):
             raise Unknown("a table without fixed column widths")
         margins = {side: _cell_margin(layers, side) for side in ("top", "bottom", "left", "right")}
-        border = max((_twips(b, "w:sz") / 8 + _twips(b, "w:space")
+        border = max((twips(b, "w:sz") / 8 + twips(b, "w:space")
                       for el in layers for b in el.iterfind(f"{qn('w:tblBorders')}/*")), default=0.0)
-        grid = [_twips(col, "w:w") for col in tbl.iterfind(f"{qn('w:tblGrid')}/{qn('w:gridCol')}")]
+        grid = [twips(col, "w:w") for col in tbl.iterfind(f"{qn('w:tblGrid')}/{qn('w:gridCol')}")]
         total = border
         margins["left"] += border * 20  # a cell's borders are inside its width
         margins["right"] += border * 20
@@ -318,7 +174,7 @@ class Page:
 
     def _row(self, tr, grid: list[float], margins: dict[str, float]) -> float:
         tr_pr = tr.find(qn("w:trPr"))
-        col = int(_twips(tr_pr.find(qn("w:gridBefore")) if tr_pr is not None else None, "w:val"))
+        col = int(twips(tr_pr.find(qn("w:gridBefore")) if tr_pr is not None else None, "w:val"))
         tallest = 0.0
         for tc in tr:
             if tc.tag in (qn("w:trPr"),) or tc.tag in _IGNORED_IN_PARAGRAPH:
@@ -328,11 +184,11 @@ class Page:
             tc_pr = tc.find(qn("w:tcPr"))
             if tc_pr is not None and (tc_pr.find(qn("w:vMerge")) is not None or tc_pr.find(qn("w:tcMar")) is not None):
                 raise Unknown("merged cells or cell margins")
-            span = int(_twips(tc_pr.find(qn("w:gridSpan")) if tc_pr is not None else None, "w:val", 1))
+            span = int(twips(tc_pr.find(qn("w:gridSpan")) if tc_pr is not None else None, "w:val", 1))
             width = sum(grid[col:col + span])
             tc_w = tc_pr.find(qn("w:tcW")) if tc_pr is not None else None
             if tc_w is not None and tc_w.get(qn("w:type")) == "dxa":
-                width = min(width, _twips(tc_w, "w:w"))
+                width = min(width, twips(tc_w, "w:w"))
             col += span
             if any(child.tag == qn("w:tbl") for child in tc):
                 raise Unknown("a table in a table")
@@ -340,7 +196,7 @@ class Page:
             tallest = max(tallest, height + (margins["top"] + margins["bottom"]) / 20)
         height_el = tr_pr.find(qn("w:trHeight")) if tr_pr is not None else None
         if height_el is not None:
-            set_pt = _twips(height_el, "w:val") / 20
+            set_pt = twips(height_el, "w:val") / 20
             tallest = set_pt if height_el.get(qn("w:hRule")) == "exact" else max(tallest, set_pt)
         return tallest
 
@@ -354,7 +210,7 @@ def _cell_margin(layers, side: str) -> float:
         if mar is not None:
             if mar.get(qn("w:type"), "dxa") != "dxa":
                 raise Unknown("cell margins not in twips")
-            value = _twips(mar, "w:w")
+            value = twips(mar, "w:w")
     return value
 
 
@@ -388,20 +244,20 @@ def page_bound(docx: bytes) -> tuple[float, float, float]:
         grid = sect.find(qn("w:docGrid"))
         cols = sect.find(qn("w:cols"))
         if size is None or mar is None or (grid is not None and grid.get(qn("w:type")) not in (None, "default")) \
-                or (cols is not None and _twips(cols, "w:num", 1) > 1):
+                or (cols is not None and twips(cols, "w:num", 1) > 1):
             raise Unknown("page setup")
-        width_tw = _twips(size, "w:w") - _twips(mar, "w:left") - _twips(mar, "w:right") - _twips(mar, "w:gutter")
+        width_tw = twips(size, "w:w") - twips(mar, "w:left") - twips(mar, "w:right") - twips(mar, "w:gutter")
         furniture = Page(styles, fields=True)
         tallest = {"header": 0.0, "footer": 0.0}
         for ref in list(sect.iterfind(qn("w:headerReference"))) + list(sect.iterfind(qn("w:footerReference"))):
             kind = "header" if ref.tag == qn("w:headerReference") else "footer"
             part = etree.fromstring(zf.read("word/" + targets[ref.get(REL_NS)].lstrip("/").removeprefix("word/")))
             tallest[kind] = max(tallest[kind], furniture.blocks(part, width_tw))
-    top = max(abs(_twips(mar, "w:top")) / 20, _twips(mar, "w:header") / 20 + tallest["header"])
-    bottom = max(abs(_twips(mar, "w:bottom")) / 20, _twips(mar, "w:footer") / 20 + tallest["footer"])
+    top = max(abs(twips(mar, "w:top")) / 20, twips(mar, "w:header") / 20 + tallest["header"])
+    bottom = max(abs(twips(mar, "w:bottom")) / 20, twips(mar, "w:footer") / 20 + tallest["footer"])
     default = styles.default
     pitch = default.line / 20 if default.rule == "exact" else default.size * AUTO_LINE_EM * default.line / 240
-    return Page(styles).blocks(body, width_tw), _twips(size, "w:h") / 20 - top - bottom, pitch
+    return Page(styles).blocks(body, width_tw), twips(size, "w:h") / 20 - top - bottom, pitch
 
 
 def surely_one_page(docx: bytes) -> bool:
