@@ -24,7 +24,7 @@ Cerberus and the fast path —, compute, spill, render, checks, write,
 register) beside the renderer alone.
 
     .venv/bin/python benchmarks/bench_batch.py [--rows 10000] [--small 1000] [--jobs N] [--keep]
-        [--memory-rows 100000] [--pg URL] [--baseline DIR]
+        [--memory-rows 100000] [--pg URL] [--baseline DIR] [--fit]
 """
 from __future__ import annotations
 
@@ -78,13 +78,18 @@ def write_sheet(path: Path, rows: int) -> None:
             ])
 
 
+FIT = False  # --fit: keep [layout] fit = "auto" (LibreOffice measures the letters that may overflow)
+
+
 def write_settings(folder: Path, register_url: str | None = None) -> Path:
     text = (PROJECT / "lettergen.toml").read_text(encoding="utf-8")
     url = register_url or f"sqlite:///{(folder / 'register.sqlite').as_posix()}"
     text = re.sub(r"^url = .*$", f'url = "{url}"', text, count=1, flags=re.M)
     text = re.sub(r"^dir = .*$", f'dir = "{(folder / "out").as_posix()}"', text, count=1, flags=re.M)
-    # the pipeline without LibreOffice: fitting costs one or more conversions a letter
-    text = re.sub(r"^fit = .*$", 'fit = "off"', text, count=1, flags=re.M)
+    # the pipeline without LibreOffice (fitting costs one or more conversions a letter it
+    # measures), unless --fit: then letters are fitted as by default
+    if not FIT:
+        text = re.sub(r"^fit = .*$", 'fit = "off"', text, count=1, flags=re.M)
     path = folder / "lettergen.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -335,7 +340,11 @@ def main() -> None:
     parser.add_argument("--baseline", metavar="DIR",
                         help="an earlier checkout (e.g. `git archive main | tar -x -C DIR`): each run is done "
                              "with it too, alternately, and the ratio printed")
+    parser.add_argument("--fit", action="store_true",
+                        help='keep [layout] fit = "auto" (needs LibreOffice): the cost of fitting, e.g. with --baseline')
     args = parser.parse_args()
+    global FIT
+    FIT = args.fit
 
     print(f"lettergen batch benchmark: payment_reminder, SQLite in a temp dir, {os.cpu_count()} cores, "
           f"Python {sys.version.split()[0]}")

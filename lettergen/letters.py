@@ -15,6 +15,7 @@ from .compute import enrich
 from .docprops import stamp
 from .config import Config
 from .errors import ConfigError, ConversionError, InvalidInput, TemplateError
+from .housestyle.estimate import surely_one_page
 from .housestyle.fit import FIT_KEY, apply_fit, choose_fit
 from .housestyle.profiles import load_profile
 from .models import Problem
@@ -168,7 +169,8 @@ def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Conf
     """Measure the letter with LibreOffice and, if it overflows its last page by a
     little, store the tighter spacing that saves the page in ``context`` (from
     where the register keeps it).  Does nothing with ``[layout] fit = "off"`` or
-    without LibreOffice."""
+    without LibreOffice, and measures nothing when the letter surely fits one
+    page (:func:`~lettergen.housestyle.estimate.surely_one_page`)."""
     context.pop(FIT_KEY, None)
     if fit_mode(config) == "off":
         return
@@ -180,8 +182,11 @@ def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Conf
     def render(fit: dict | None) -> bytes:
         return render_context(template, {**context, FIT_KEY: fit}, number)
 
+    plain = render(None)
+    if surely_one_page(plain):  # LibreOffice would say one page: no fit, the same bytes
+        return
     try:
-        fit = choose_fit(render, count_pages, load_profile(config.style_profile))
+        fit = choose_fit(render, count_pages, load_profile(config.style_profile), plain)
     except ConversionError as exc:
         raise ConversionError(f"排版测量失败（未占用文号）：{exc.message}；"
                               "如需不经测量直接出具，请在设置中写 [layout] fit = \"off\"") from None

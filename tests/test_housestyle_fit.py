@@ -203,7 +203,8 @@ def test_a_failed_measurement_refuses_the_letter_before_a_number(project_config,
     monkeypatch.setattr(measure, "can_measure", lambda: True)
     monkeypatch.setattr(measure, "count_pages", broken)
     project_config.data["layout"] = {"fit": "auto"}
+    long = dict(sample_data("sales_letter"), intro="感谢贵公司多年来的信任与支持。" * 40)  # must be measured
     with pytest.raises(ConversionError, match=r"排版测量失败（未占用文号）.*fit = \"off\""):
-        api.issue_letter("sales_letter", sample_data("sales_letter"), config=project_config)
+        api.issue_letter("sales_letter", long, config=project_config)
     with Register(project_config.register_url) as register:
         assert register.list() == []

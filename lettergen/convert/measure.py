@@ -19,12 +19,22 @@ from .converter import Converter, find_soffice, find_uno_python
 
 _lock = threading.RLock()
 _shared: dict[int, Converter] = {}
+_uno_found: dict[tuple[str, str | None], bool] = {}
 
 
 def can_measure() -> bool:
-    """True when LibreOffice and a Python with ``uno`` are installed."""
+    """True when LibreOffice and a Python with ``uno`` are installed.
+
+    Whether a Python can ``import uno`` is asked once per process and
+    ``soffice`` path: asking starts a Python (tens of ms), and fitting asks for
+    every letter."""
     soffice = find_soffice()
-    return soffice is not None and find_uno_python(soffice) is not None
+    if soffice is None:
+        return False
+    key = (soffice, os.environ.get("LETTERGEN_UNO_PYTHON"))
+    if key not in _uno_found:
+        _uno_found[key] = find_uno_python(soffice) is not None
+    return _uno_found[key]
 
 
 def _converter() -> Converter:

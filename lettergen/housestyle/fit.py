@@ -51,10 +51,11 @@ def fit_ladder(profile: Profile) -> list[dict[str, int]]:
 
 
 def choose_fit(render: Callable[[dict | None], bytes], count_pages: Callable[[bytes], int],
-               profile: Profile) -> dict[str, int] | None:
+               profile: Profile, plain: bytes | None = None) -> dict[str, int] | None:
     """The least tightening of ``profile``'s ladder that puts the letter on fewer
-    pages, or None (the letter already fits, or no step saves a page)."""
-    pages = count_pages(render(None))
+    pages, or None (the letter already fits, or no step saves a page).
+    ``plain`` is ``render(None)`` when the caller has it already."""
+    pages = count_pages(render(None) if plain is None else plain)
     if pages <= 1:
         return None
     for fit in fit_ladder(profile):
