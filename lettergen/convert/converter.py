@@ -215,7 +215,12 @@ class Converter:
                     raise ConversionError(
                         f"无法转换 {docx}：LibreOffice 两次在转换中崩溃（{exc}）") from None
             except RuntimeError as exc:
-                raise ConversionError(f"无法转换 {docx}：{exc}") from None
+                if not _died(office):
+                    raise ConversionError(f"无法转换 {docx}：{exc}") from None
+                # killed mid-document: the bridge can report the failed store before the death is seen
+                self._discard_office()
+                if attempt == 2:
+                    raise ConversionError(f"无法转换 {docx}：LibreOffice 两次在转换中崩溃（{exc}）") from None
 
     def _ensure_office(self, docx: Path) -> Office:
         if self._office is not None and not self._office.alive():
@@ -284,3 +289,13 @@ class _State:
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+
+
+def _died(office: Office, wait: float = 1.0) -> bool:
+    """Whether ``office`` is gone, allowing ``wait`` seconds for a dying process to be seen as dead."""
+    deadline = time.monotonic() + wait
+    while office.alive():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
