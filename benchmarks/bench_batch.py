@@ -39,12 +39,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+from tests.register_fixtures import fresh_pg_database  # noqa: E402  (one helper for tests and benchmark)
+
 HEADER = ["发函日期", "客户编号", "客户名称", "客户联系人", "客户地址", "催告级别",
           "发票或合同号", "开票日期", "金额", "到期日", "摘要"]
 LEVELS = ["首次提醒", "正式催告", "最后通知"]
@@ -148,25 +148,6 @@ class Sampler(threading.Thread):
 
 
 # --- one run ------------------------------------------------------------------
-
-@contextmanager
-def fresh_pg_database(admin_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database for one run (the role needs CREATEDB), dropped afterwards."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(admin_url)
-    name = f"lettergen_bench_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        engine.dispose()
-
 
 def run_batch(rows: int, jobs: int, keep: bool, code: str | None = None, register_url: str | None = None) -> dict:
     """One batch in a fresh process; ``code``: another checkout's folder to run instead (the baseline)."""
@@ -371,7 +352,7 @@ def main() -> None:
               f"tree PSS x{large['tree_pss_mb'] / small['tree_pss_mb']:.2f} "
               f"({small['tree_pss_mb']:.0f} -> {large['tree_pss_mb']:.0f} MB)")
     if args.pg:
-        with fresh_pg_database(args.pg) as url:
+        with fresh_pg_database(args.pg, prefix="lettergen_bench_") as url:
             pg = run_batch(args.rows, args.jobs, args.keep, register_url=url)
         show(pg, "PostgreSQL ")
         print(f"  jobs={args.jobs}: {pg['letters'] / pg['wall']:.1f} letters/s at {args.rows} rows on PostgreSQL "

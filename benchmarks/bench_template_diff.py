@@ -12,31 +12,17 @@ in both loops (InlineImage and sub-documents belong to one render).
 """
 from __future__ import annotations
 
-import io
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import jinja2
-from docxtpl import DocxTemplate
-
 import lettergen
 from lettergen.rendering import compiled, template
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.docx_features import FEATURES, assets  # noqa: E402
-
-
-def docxtpl_letter(path: Path, feature, pictures) -> None:
-    tpl = DocxTemplate(str(path))
-    env = jinja2.Environment(autoescape=True)
-    env.filters.update(feature.filters)
-    if feature.prepare:
-        feature.prepare(tpl, pictures)
-    tpl.render(feature.context(tpl, pictures), env, autoescape=True)
-    tpl.save(io.BytesIO())
+from tests.docx_features import FEATURES, assets, render_docxtpl  # noqa: E402
 
 
 def lettergen_letter(tpl: lettergen.Template, feature, pictures) -> None:
@@ -63,7 +49,7 @@ def main(n: int = 100) -> None:
         for feature in FEATURES:
             path = folder / f"{feature.name}.docx"
             feature.build(path, pictures)
-            theirs = per_letter(lambda: docxtpl_letter(path, feature, pictures), max(10, n // 5))
+            theirs = per_letter(lambda: render_docxtpl(path, feature, pictures), max(10, n // 5))
             tpl = lettergen.Template(path, filters=feature.filters)
             with TimedCheck() as check:
                 ours = per_letter(lambda: lettergen_letter(tpl, feature, pictures), n)

@@ -8,6 +8,7 @@ compares what a reader sees (:mod:`tests.docx_compare`).
 """
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zipfile
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import docx
+import jinja2
 from docx.shared import Mm
+from docxtpl import DocxTemplate
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
@@ -380,3 +383,16 @@ FEATURES = [
     Feature("filters", build_filters, lambda tpl, a: {"amount": 1234.5, "name": "qian"},
             filters={"yuan": lambda v: f"¥{v:,.2f}", "shout": lambda v: str(v).upper() + "！"}),
 ]
+
+
+def render_docxtpl(path: Path, feature: Feature, pictures: dict) -> bytes:
+    """The oracle: ``feature`` rendered by stock docxtpl (autoescape on)."""
+    tpl = DocxTemplate(str(path))
+    env = jinja2.Environment(autoescape=True)
+    env.filters.update(feature.filters)
+    if feature.prepare:
+        feature.prepare(tpl, pictures)
+    tpl.render(feature.context(tpl, pictures), env, autoescape=True)
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()

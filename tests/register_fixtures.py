@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any, Iterator
@@ -38,8 +39,15 @@ def pg_admin_url() -> str:
 
 
 def _fresh_pg_database() -> Iterator[str]:
-    admin = make_url(pg_admin_url())
-    name = f"lettergen_t_{uuid.uuid4().hex[:12]}"
+    with fresh_pg_database(pg_admin_url()) as url:
+        yield url
+
+
+@contextmanager
+def fresh_pg_database(admin_url: str, prefix: str = "lettergen_t_") -> Iterator[str]:
+    """A new, empty database on the server of ``admin_url`` (the role needs CREATEDB), dropped afterwards."""
+    admin = make_url(admin_url)
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:

@@ -19,7 +19,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import jinja2
 import pytest
 from docxtpl import DocxTemplate
 
@@ -27,7 +26,7 @@ import lettergen
 from lettergen.convert import find_soffice
 
 from .docx_compare import normalise
-from .docx_features import FEATURES, Feature, assets
+from .docx_features import FEATURES, Feature, assets, render_docxtpl
 
 NAMES = [f.name for f in FEATURES]
 
@@ -59,18 +58,6 @@ def round_tripped(feature_files, tmp_path_factory) -> Path:
     missing = [name for name in NAMES if not (out / f"{name}.docx").is_file()]
     assert not missing, f"LibreOffice did not convert {missing}"
     return out
-
-
-def render_docxtpl(path: Path, feature: Feature, pictures: dict) -> bytes:
-    tpl = DocxTemplate(str(path))
-    env = jinja2.Environment(autoescape=True)
-    env.filters.update(feature.filters)
-    if feature.prepare:
-        feature.prepare(tpl, pictures)
-    tpl.render(feature.context(tpl, pictures), env, autoescape=True)
-    buf = io.BytesIO()
-    tpl.save(buf)
-    return buf.getvalue()
 
 
 def render_lettergen(path: Path, feature: Feature, pictures: dict) -> bytes:
