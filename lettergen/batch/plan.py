@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .. import interrupts
 from ..config import Config
 from ..letters import Prepared
 from ..models import Problem
@@ -102,6 +103,7 @@ def plan_batch(kind: str | KindSchema, path: Path, config: Config, *, sheet: str
     def data_to_check() -> Iterator[dict]:
         # Records are built as the workers ask for them; a validated one keeps no cells.
         for record in result.records:
+            interrupts.check()
             letters.append(PlannedLetter(record))
             yield record.data
 

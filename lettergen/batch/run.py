@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .. import interrupts
 from ..config import Config
 from ..errors import InvalidInput
 from ..files import commit_parts
@@ -253,6 +254,7 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
     register_id = register.register_id
     in_flight = None
     for chunk, prepared in _prepared_chunks(kind, pending):
+        interrupts.check()  # a Ctrl-C swallowed by a finaliser still stops the batch here
         fits = {}
         for i, (p, _data) in enumerate(prepared):  # measured here, by this process's one LibreOffice
             fit_letter(template, p.context, config, PLACEHOLDER_NUMBER)

@@ -19,6 +19,7 @@ import sys
 
 import click
 
+from .. import interrupts
 from ..errors import LettergenError
 from .options import cli
 
@@ -37,6 +38,7 @@ from . import users_cmds as _users  # noqa: F401,E402
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI, map errors to exit codes."""
+    interrupts.install()
     try:
         cli.main(args=argv, prog_name="lettergen", standalone_mode=False)
     except LettergenError as exc:
