@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://lettergen:lettergen@127.0.0.1:5432/lettergen_test
 
-.PHONY: samples test bench gallery clean-samples
+.PHONY: samples test bench gallery screenshots clean-samples
 
 $(BIN)/lettergen: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench: $(BIN)/lettergen
 
 gallery: $(BIN)/lettergen
 	$(BIN)/python scripts/gallery.py
+
+screenshots: $(BIN)/lettergen
+	LETTERGEN_SCREENSHOTS=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/test_web_browser.py tests/test_web_browser_more.py
 
 clean-samples:
 	rm -rf out lettergen-register.sqlite

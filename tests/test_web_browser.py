@@ -1,7 +1,7 @@
 """The web page in a real browser (Debian's chromium) against a real ``lettergen serve``.
 
 Each scenario asserts what the person sees; the same run saves a screenshot
-of each page to ``docs/`` (shown in the README).
+of each page (``make screenshots``: to ``docs/``, shown in the README).
 """
 from __future__ import annotations
 

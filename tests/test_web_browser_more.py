@@ -1,7 +1,7 @@
 """More of the web page in a real browser: 批量, 管理, reissue and verify, every kind's form.
 
 Same set-up as ``test_web_browser.py`` (a real ``lettergen serve``, Debian's chromium);
-screenshots go to ``docs/``.
+screenshots as in test_web_browser.
 """
 from __future__ import annotations
 

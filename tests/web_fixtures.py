@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,9 @@ USERS = {"li": "clerk", "wang": "manager", "root": "admin"}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-DOCS = PROJECT_DIR / "docs"
+# `make screenshots` sets this to docs/ (the README's pictures); a plain test run
+# keeps its pictures out of the working tree.
+SCREENSHOTS = Path(os.environ.get("LETTERGEN_SCREENSHOTS") or Path(tempfile.gettempdir()) / "lettergen-screenshots")
 
 
 @dataclass
@@ -163,11 +166,11 @@ def wait_path(page, path: str) -> None:
 
 
 def screenshot(page, name: str, *, top: bool = False) -> Path:
-    """Save ``docs/NAME.png`` (the README shows these); ``top``: scrolled to the top first."""
-    DOCS.mkdir(exist_ok=True)
+    """Save ``NAME.png`` under SCREENSHOTS (docs/ for the README); ``top``: scrolled to the top first."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if top:
         page.evaluate("window.scrollTo(0, 0)")
-    path = DOCS / f"{name}.png"
+    path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
 
