@@ -228,11 +228,15 @@ def kind_names(schemas_dir: Path) -> list[str]:
 
 
 def load_kind(schemas_dir: Path, kind: str) -> KindSchema:
-    """Load one kind's resolved schema; :class:`UnknownKind` if there is none."""
+    """Load one kind's resolved schema; :class:`UnknownKind` if there is none.
+
+    The schema is shared by every caller while its files are unchanged (its
+    ``cache`` keeps the compiled validators): treat it as read-only.
+    """
     folder = Path(schemas_dir)
     path = folder / f"{kind}.yaml"
     if not kind or "/" in kind or "\\" in kind or kind.startswith(("_", ".")) or not path.is_file():
         raise UnknownKind(kind, kind_names(folder))
     common = folder / COMMON_FILE
     mtimes = (path.stat().st_mtime_ns, common.stat().st_mtime_ns if common.is_file() else 0)
-    return copy.deepcopy(_load_cached(str(folder.resolve()), kind, mtimes))
+    return _load_cached(str(folder.resolve()), kind, mtimes)

@@ -8,6 +8,7 @@ control characters other than newline and tab are rejected.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -224,12 +225,13 @@ class _CheckedSchema(DefinitionSchema):
 
 
 def _validator_for(kind: KindSchema) -> LetterValidator:
-    """One validator per loaded kind, its schema checked once (see :class:`_CheckedSchema`)."""
-    validator = kind.cache.get("validator")
+    """One validator per loaded kind and thread (a validator holds its document), schema checked once."""
+    mine = kind.cache.setdefault("validators", threading.local())
+    validator = getattr(mine, "validator", None)
     if validator is None:
         validator = LetterValidator(kind.rules, kind_schema=kind, warnings=[], today=None)
         validator.schema = _CheckedSchema(validator, validator.schema.schema)
-        kind.cache["validator"] = validator
+        mine.validator = validator
     return validator
 
 

@@ -156,3 +156,31 @@ def test_hostile_text_is_accepted_and_long_text_bounded(project_config, sample_d
     data["summary"] = "长" * 5001
     problems = api.validate("complaint_response", data, project_config).problems
     assert [str(p).split("（当前值")[0] for p in problems] == ["「投诉内容」：不能超过5000个字符（当前5001个）"]
+
+
+def test_threads_validating_the_same_kind_get_their_own_answers(project_config, sample_data):
+    """The service validates in many threads with one loaded kind: no answer leaks into another's."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    def broken(i):
+        data = sample_data("payment_reminder")
+        data["items"][0]["amount"] = f"abc{i}"
+        return data
+
+    inputs = [sample_data("payment_reminder") if i % 2 else broken(i) for i in range(200)]
+
+    def answer(data):
+        result = api.validate("payment_reminder", data, project_config)
+        return [(p.path, p.message, repr(p.value)) for p in result.problems], repr(result.document)
+
+    alone = [answer(d) for d in inputs]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns inside each validation
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            together = list(pool.map(answer, inputs))
+    finally:
+        sys.setswitchinterval(switch)
+    assert together == alone
+    assert {len(problems) for problems, _ in alone} == {0, 1}
