@@ -62,8 +62,8 @@ def quality_gate(prepared: Prepared, docx: bytes, config: Config, *, strict: boo
 
 
 def open_register(config: Config) -> Register:
-    """The register named by the settings (``[register] url`` or ``LETTERGEN_REGISTER_URL``)."""
-    return Register(config.register_url)
+    """The register named by the settings (``[register] url`` or ``LETTERGEN_REGISTER_URL``, ``journal``)."""
+    return Register(config.register_url, journal=config.section("register").get("journal") or "wal")
 
 
 def output_name(config: Config, prepared: Prepared, number: str, seq: int, used: set[str]) -> str:

@@ -407,3 +407,28 @@ def test_sqlite_file_and_folder_are_created_on_first_use(tmp_path):
     path = tmp_path / "new" / "folder" / "reg.sqlite"
     Register(f"sqlite:///{path}").close()
     assert path.is_file()
+
+
+def _pragma(path, name: str):
+    import sqlite3
+    with sqlite3.connect(path) as conn:
+        return conn.execute(f"PRAGMA {name}").fetchone()[0]
+
+
+def test_sqlite_register_is_wal_with_synced_commits(tmp_path):
+    path = tmp_path / "register.sqlite"
+    with Register(f"sqlite:///{path}") as register:
+        with register._engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: on disk when commit returns
+        assert _pragma(path, "journal_mode") == "wal"
+
+
+def test_sqlite_register_can_keep_the_classic_journal(tmp_path):
+    path = tmp_path / "register.sqlite"
+    Register(f"sqlite:///{path}").close()
+    with Register(f"sqlite:///{path}", journal="delete"):
+        pass
+    assert _pragma(path, "journal_mode") == "delete"
+    assert not (tmp_path / "register.sqlite-wal").exists()
+    with pytest.raises(RegisterError, match=r"\[register\] journal"):
+        Register(f"sqlite:///{tmp_path / 'other.sqlite'}", journal="memory")

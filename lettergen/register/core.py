@@ -45,9 +45,9 @@ class Register(RegisterMaintenance):
     process (a forked child reconnects by itself).
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, journal: str = "wal"):
         self.url = url
-        self._engine = db.create_register_engine(url)
+        self._engine = db.create_register_engine(url, journal=journal)
         self._pid = os.getpid()
         try:
             db.migrate(self._engine)
