@@ -106,8 +106,7 @@ def render_letter(kind: str, data: dict[str, Any], *, number: str, config: Confi
     cfg = _config(config)
     prepared = prepare(kind, data, cfg, today=today)
     template = template_for(cfg, kind)
-    fit_letter(template, prepared.context, cfg, number)
-    docx = render_context(template, prepared.context, number)
+    docx = fit_letter(template, prepared.context, cfg, number) or render_context(template, prepared.context, number)
     return RenderedLetter(kind, number, prepared.context, docx, template.name, template.sha256, prepared.warnings)
 
 

@@ -142,8 +142,9 @@ def issue(
     if corrects:
         prepared.context["corrects"] = corrects
     template = template_for(config, kind)
-    fit_letter(template, prepared.context, config, PLACEHOLDER_NUMBER)  # stored with the context
-    trial = render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
+    # the fit is stored with the context; the trial rendering: template errors consume no number
+    trial = (fit_letter(template, prepared.context, config, PLACEHOLDER_NUMBER)
+             or render_context(template, prepared.context, PLACEHOLDER_NUMBER))
     findings = quality_gate(prepared, trial, config, strict=strict)
     check_config(config)
     if output is None:

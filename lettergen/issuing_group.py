@@ -73,8 +73,9 @@ class GroupIssuer:
         cfg = self.config
         prepared = prepare(kind, data, cfg)
         template = template_for(cfg, kind)
-        fit_letter(template, prepared.context, cfg, PLACEHOLDER_NUMBER)  # stored with the context
-        trial = render_context(template, prepared.context, PLACEHOLDER_NUMBER)  # template errors consume no number
+        # the fit is stored with the context; the trial rendering: template errors consume no number
+        trial = (fit_letter(template, prepared.context, cfg, PLACEHOLDER_NUMBER)
+                 or render_context(template, prepared.context, PLACEHOLDER_NUMBER))
         findings = quality_gate(prepared, trial, cfg, strict=strict)
         check_filename_pattern(cfg.filename_pattern)  # settings and disk problems must not cost a number
         check_output_folder(cfg.output_dir, 1, len(trial))

@@ -165,26 +165,30 @@ def fit_mode(config: Config) -> str:
     return mode
 
 
-def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str) -> None:
+def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str) -> bytes | None:
     """Measure the letter with LibreOffice and, if it overflows its last page by a
     little, store the tighter spacing that saves the page in ``context`` (from
     where the register keeps it).  Does nothing with ``[layout] fit = "off"`` or
     without LibreOffice, and measures nothing when the letter surely fits one
-    page (:func:`~lettergen.housestyle.estimate.surely_one_page`)."""
+    page (:func:`~lettergen.housestyle.estimate.surely_one_page`).
+
+    Returns the letter rendered with ``number`` and the final ``context`` when
+    it made that rendering on the way (no fit stored), so the caller need not
+    render it again; otherwise ``None``."""
     context.pop(FIT_KEY, None)
     if fit_mode(config) == "off":
-        return
+        return None
     from .convert.measure import can_measure, count_pages  # LibreOffice only when fitting
 
     if not can_measure():
-        return
+        return None
 
     def render(fit: dict | None) -> bytes:
-        return render_context(template, {**context, FIT_KEY: fit}, number)
+        return render_context(template, {**context, FIT_KEY: fit} if fit else context, number)
 
     plain = render(None)
     if surely_one_page(plain):  # LibreOffice would say one page: no fit, the same bytes
-        return
+        return plain
     try:
         fit = choose_fit(render, count_pages, load_profile(config.style_profile), plain)
     except ConversionError as exc:
@@ -192,3 +196,5 @@ def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Conf
                               "如需不经测量直接出具，请在设置中写 [layout] fit = \"off\"") from None
     if fit:
         context[FIT_KEY] = fit
+        return None
+    return plain

@@ -76,7 +76,20 @@ class Page:
         return total
 
     def paragraph(self, p, width_tw: float) -> tuple[float, float, float, str | None, bool]:
-        """(space before, lines, space after) in pt, the style, and whether its spacing is contextual."""
+        """(space before, lines, space after) in pt, the style, and whether its spacing is contextual.
+
+        Memoised on the paragraph's XML: most of a letter's paragraphs are the
+        template's own text, the same in every letter.
+        """
+        key = (self.styles, self.fields, width_tw, etree.tostring(p))
+        known = _paragraph_cache.get(key)
+        if known is None:
+            if len(_paragraph_cache) >= _PARAGRAPH_CACHE_SIZE:
+                _paragraph_cache.clear()
+            known = _paragraph_cache[key] = self._paragraph(p, width_tw)
+        return known
+
+    def _paragraph(self, p, width_tw: float) -> tuple[float, float, float, str | None, bool]:
         ppr = p.find(qn("w:pPr"))
         style = ppr.find(qn("w:pStyle")) if ppr is not None else None
         key = style.get(qn("w:val")) if style is not None else None
@@ -215,6 +228,10 @@ def _cell_margin(layers, side: str) -> float:
 
 
 _styles_cache: dict[bytes, Styles] = {}
+
+
+_PARAGRAPH_CACHE_SIZE = 4096
+_paragraph_cache: dict[tuple, tuple] = {}  # (styles, fields, width, paragraph XML) -> Page.paragraph's answer
 
 
 def _styles(xml: bytes) -> Styles:
