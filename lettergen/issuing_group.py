@@ -6,8 +6,9 @@ every commit waits for the disk, so letters issued one by one queue up
 behind each other's commits.  A :class:`GroupIssuer` lets each caller
 validate, compute and trial-render its letter in its own thread (errors
 there consume nothing, as with :func:`lettergen.issuing.issue`), then hands
-it to one background thread that takes every letter waiting at that moment
-through the same three transactions as a batch chunk does
+it to one background thread that checks the output folder once for the
+group (a synced test file: one disk wait, not one per letter) and takes
+every letter waiting at that moment through the same three transactions as a batch chunk does
 (:meth:`Register.reserve_many`, :meth:`~Register.plan_outputs`,
 :meth:`~Register.mark_issued_many`).  Numbers stay consecutive and in
 arrival order; a letter that fails after its number was taken is voided with
@@ -43,6 +44,7 @@ class _Ticket:
     template: Any
     spec: dict[str, Any]
     findings: list
+    size: int  # bytes of the trial rendering: the room the output folder must have
     done: threading.Event = field(default_factory=threading.Event)
     entry: Entry | None = None
     path: Path | None = None
@@ -77,10 +79,9 @@ class GroupIssuer:
         trial = (fit_letter(template, prepared.context, cfg, PLACEHOLDER_NUMBER)
                  or render_context(template, prepared.context, PLACEHOLDER_NUMBER))
         findings = quality_gate(prepared, trial, cfg, strict=strict)
-        check_filename_pattern(cfg.filename_pattern)  # settings and disk problems must not cost a number
-        check_output_folder(cfg.output_dir, 1, len(trial))
+        check_filename_pattern(cfg.filename_pattern)  # settings problems must not cost a number
         spec = reserve_spec(cfg, prepared, template.name, template.sha256, actor=actor, idempotency_key=idempotency_key)
-        ticket = _Ticket(prepared, template, spec, findings)
+        ticket = _Ticket(prepared, template, spec, findings, len(trial))
         self._ensure_thread()
         self._queue.put(ticket)
         ticket.done.wait()
@@ -113,6 +114,8 @@ class GroupIssuer:
                         ticket.fail(exc)
 
     def _issue_group(self, group: list[_Ticket]) -> None:
+        # disk and register problems fail the whole group before any number is taken
+        check_output_folder(self.config.output_dir, len(group), max(t.size for t in group))
         register = self.register()
         check_register(register, self.config, [self.config.output_dir])  # an emptied register takes no number
         recover(register)

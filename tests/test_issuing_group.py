@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from lettergen import issuing_group
-from lettergen.errors import InvalidInput
+from lettergen.errors import InvalidInput, OutputFolderError
 from lettergen.issuing import open_register
 from lettergen.issuing_group import GroupIssuer
 
@@ -70,3 +70,17 @@ def _try(call):
         return call()
     except Exception as exc:  # noqa: BLE001
         return exc
+
+
+def test_an_output_folder_that_takes_no_file_fails_the_group_before_numbering(issuer, sample_data, project_config):
+    group, register = issuer
+    out = project_config.output_dir
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("a file where the folder should be")  # cannot be created, takes no file
+    data = sample_data("after_sales")
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda _: _try(lambda: group.issue("after_sales", data)), range(4)))
+    assert all(isinstance(o, OutputFolderError) and "未占用文号" in str(o) for o in outcomes)
+    assert register.list() == []
+    out.unlink()
+    assert seq(group.issue("after_sales", data).entry.number) == 1
