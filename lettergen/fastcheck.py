@@ -195,7 +195,7 @@ def _check_value(value: Any, rule: _Rule, mapping: dict | None, root: dict) -> N
     if rule.compare is not None:
         _check_order(value, rule.compare, mapping, root)
     if rule.uscc and len(value) == 18:
-        from .validation import uscc_is_valid
+        from .parsing import uscc_is_valid
 
         if not uscc_is_valid(value):
             raise _Unsure  # a warning to give: Cerberus's path gives it
