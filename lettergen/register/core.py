@@ -25,18 +25,18 @@ from sqlalchemy.engine import Connection
 from ..errors import RegisterError, UnknownNumber
 from . import engine as db
 from . import claims, process
-from .entry import ISSUED, RESERVED, STATUS_LABELS, SUPERSEDED, VOID, Entry, VerifyReport
+from .entry import ISSUED, RESERVED, STATUS_LABELS, SUPERSEDED, VOID, Entry
 from .entry import entry_from_row, utcnow
 from .maintenance import RegisterMaintenance
-from .rows import (base_row, check_spec, check_unique, filter_conditions, key_of, require_status,
+from .reading import CHUNK as _CHUNK, RegisterReading, chunks as _chunks, holder_alive as _holder_alive
+from .rows import (base_row, check_spec, check_unique, key_of, require_status,
                    require_text, set_number)
-from .schema import entries, sequences
+from .schema import entries
 
 STALE_REASON = "签发中断（进程已退出）"
-_CHUNK = 500  # numbers per IN (...) query
 
 
-class Register(RegisterMaintenance):
+class Register(RegisterReading, RegisterMaintenance):
     """The register of issued letters (发文登记簿) behind a database URL.
 
     ``Register("sqlite:///path/register.sqlite")`` creates the file on first
@@ -296,83 +296,8 @@ class Register(RegisterMaintenance):
                     recovered.append(entry_from_row(self._row(conn, row["number"])))
         return recovered
 
-    # --- reading --------------------------------------------------------
-
-    def get(self, number: str) -> Entry:
-        with self._tx(write=False) as conn:
-            return entry_from_row(self._row(conn, number))
-
-    def find_by_source_key(self, kind: str, source_key: str) -> Entry | None:
-        """The latest entry (not void) of ``kind`` made from ``source_key``, if any."""
-        query = (sa.select(entries)
-                 .where(entries.c.kind == kind, entries.c.source_key == source_key, entries.c.status != VOID)
-                 .order_by(entries.c.id.desc()).limit(1))
-        with self._tx(write=False) as conn:
-            row = conn.execute(query).mappings().first()
-        return entry_from_row(row) if row else None
-
-    def last_seq(self, sequence_key: str, year: int) -> int:
-        """The last sequence number handed out for ``(sequence_key, year)`` (0 if none); reads only."""
-        where = (sequences.c.sequence_key == sequence_key) & (sequences.c.year == year)
-        with self._tx(write=False) as conn:
-            return conn.execute(sa.select(sequences.c.last_seq).where(where)).scalar() or 0
-
-    def find_by_source_keys(self, kind: str, source_keys: Iterable[str]) -> dict[str, Entry]:
-        """:meth:`find_by_source_key` for many keys at once (a batch resuming)."""
-        keys = sorted(set(source_keys))
-        found: dict[str, Entry] = {}
-        with self._tx(write=False) as conn:
-            for part in _chunks(keys):
-                query = (sa.select(entries)
-                         .where(entries.c.kind == kind, entries.c.source_key.in_(part), entries.c.status != VOID)
-                         .order_by(entries.c.id))
-                for row in conn.execute(query).mappings():
-                    found[row["source_key"]] = entry_from_row(row)  # the latest wins
-        return found
-
-    def list(self, *, kind: str | None = None, year: int | None = None, customer: str | None = None,
-             status: str | None = None, date_from: date | None = None, date_to: date | None = None,
-             batch_id: str | None = None, limit: int | None = None, offset: int = 0) -> list[Entry]:
-        """Entries matching all given filters (``customer``: substring), by sequence key, year, seq.
-
-        ``limit`` / ``offset`` page through them (:meth:`count` gives the total).
-        """
-        c = entries.c
-        query = (sa.select(entries).where(*filter_conditions(kind, year, customer, status, date_from, date_to, batch_id))
-                 .order_by(c.sequence_key, c.year, c.seq).offset(offset or None).limit(limit))
-        with self._tx(write=False) as conn:
-            return [entry_from_row(row) for row in conn.execute(query).mappings()]
-
-    def count(self, *, kind: str | None = None, year: int | None = None, customer: str | None = None,
-              status: str | None = None, date_from: date | None = None, date_to: date | None = None,
-              batch_id: str | None = None) -> int:
-        """How many entries :meth:`list` would give without a limit."""
-        where = filter_conditions(kind, year, customer, status, date_from, date_to, batch_id)
-        with self._tx(write=False) as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(entries).where(*where)).scalar_one()
-
-    def verify(self, *, check_files: bool = True) -> VerifyReport:
-        """Check sequences, files and references; see :func:`lettergen.register.verify.verify`."""
-        from .verify import verify
-
-        with self._tx(write=False) as conn:
-            seq_rows = conn.execute(sa.select(sequences)).mappings().all()
-            rows = conn.execute(sa.select(entries).order_by(entries.c.id)).mappings().all()
-        return verify(seq_rows, rows, check_files=check_files, is_alive=_holder_alive)
-
-    def export(self, entries: Iterable[Entry], path: str | os.PathLike) -> int:  # noqa: F811 (shadows the table)
-        """Write ``entries`` to ``path`` (.csv or .xlsx); return how many were written."""
-        from .export import export
-
-        return export(entries, path)
-
 
 # --- helpers ----------------------------------------------------------------
-
-def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
 
 def _statuses(conn: Connection, numbers: list[str]) -> dict[str, str]:
     """``{number: status}`` of those ``numbers`` that exist, rows locked for update."""
@@ -402,10 +327,6 @@ def _ids(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
                                                 c.seq.between(min(seqs), max(seqs)))
         ids.update({number: id_ for number, id_ in conn.execute(query)})
     return ids
-
-
-def _holder_alive(row: Any) -> bool | None:
-    return process.is_alive(process.ProcessId(row["pid"], row["host"], row["proc_start"]))
 
 
 __all__ = ["Register", "STALE_REASON"]
