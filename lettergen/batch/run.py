@@ -26,7 +26,7 @@ from ..files import commit_parts
 from ..identity import check_register, letter_identity
 from ..housestyle.fit import FIT_KEY
 from ..issuing import PLACEHOLDER_NUMBER, open_register, output_name, recover, register_data, reserve_spec
-from ..letters import Prepared, fit_letter, render_context, template_for
+from ..letters import Prepared, fit_mode, render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
 from ..preflight import check_config, check_filename_pattern, check_output_folder
@@ -34,7 +34,7 @@ from ..register import ISSUED, RESERVED, SUPERSEDED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
 from .plan import PlannedLetter, plan_batch
-from .work import Done, Job, close_spill, init_worker, run_job, set_state, spill_folder
+from .work import Done, Job, close_spill, fit_spilled, init_worker, run_job, set_state, spill_folder
 
 CHUNK = 100  # letters reserved per transaction; an interruption voids at most this many
 
@@ -256,11 +256,12 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
     for chunk, prepared in _prepared_chunks(kind, pending):
         interrupts.check()  # a Ctrl-C swallowed by a finaliser still stops the batch here
         fits = {}
-        for i, (p, _data) in enumerate(prepared):  # measured here, by this process's one LibreOffice
-            fit_letter(template, p.context, config, PLACEHOLDER_NUMBER)
-            if p.context.get(FIT_KEY):  # kept with the register's data (reissues) and sent to the worker
-                fits[i] = p.context[FIT_KEY]
-                prepared[i] = (p, register_data(p))
+        if fit_mode(config) != "off":  # measured by the workers, in parallel
+            for i, fit in enumerate(mapper(fit_spilled, [letter.spilled for letter in chunk])):
+                if fit:  # kept with the register's data (reissues) and sent to the worker that renders it
+                    p = prepared[i][0]
+                    p.context[FIT_KEY] = fits[i] = fit
+                    prepared[i] = (p, register_data(p))
         specs = [reserve_spec(config, p, template.name, template.sha256, data=data, actor=actor,
                               batch_id=result.batch_id, source_key=l.record.source_key) for l, (p, data) in zip(chunk, prepared)]
         entries, taken = register.claim_many(specs)  # rows another run claimed meanwhile are kept, not issued twice

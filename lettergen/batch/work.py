@@ -154,6 +154,21 @@ def as_prepared(kind: KindSchema, spilled: Spilled) -> tuple[Prepared, dict]:
     return Prepared(kind, document, context), data
 
 
+def fit_spilled(spilled: Spilled) -> dict[str, int] | None:
+    """The fitted spacing of one spilled letter (:func:`lettergen.letters.fit_letter`), or None.
+
+    Run in the workers, a chunk at a time before numbering: the pre-check and,
+    for a letter it cannot clear, the LibreOffice measurement (each worker
+    process its own warm office) happen on every core, not in the batch process.
+    """
+    from ..issuing import PLACEHOLDER_NUMBER
+    from ..letters import fit_letter
+
+    _document, context = load_spilled(spilled)
+    fit_letter(_state["template"], context, _state["config"], PLACEHOLDER_NUMBER)
+    return context.get(FIT_KEY)
+
+
 @dataclass
 class Job:
     """One numbered letter to render; its context is read from the spill file by the worker."""
@@ -163,7 +178,7 @@ class Job:
     path: str
     spilled: Spilled
     identity: dict[str, str] | None = None  # document properties naming the register
-    fit: dict[str, int] | None = None  # the letter's fitted spacing, measured by the batch process
+    fit: dict[str, int] | None = None  # the letter's fitted spacing (fit_spilled), stored in the register
     verify_code: str | None = None  # the register entry's, for the QR code of its check page
 
 

@@ -2,12 +2,15 @@
 
 Used by the fitting step (:mod:`lettergen.housestyle.fit`).  One warm
 :class:`~lettergen.convert.Converter` per process is kept for measuring and
-closed when the process exits (batches measure in the main process, not in
-their forked workers, whose exit runs no ``atexit`` handlers).
+closed when the process exits: by ``atexit``, or, in a batch's forked
+worker (whose exit runs no ``atexit`` handlers), by multiprocessing's exit
+finaliser; a worker that is killed instead leaves its office to the UNO
+bridge, which ends it when the worker's pipe closes.
 """
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import os
 import tempfile
 import threading
@@ -44,6 +47,7 @@ def _converter() -> Converter:
         if converter is None:
             converter = _shared[pid] = Converter(timeout=60)
             atexit.register(converter.close)
+            multiprocessing.util.Finalize(None, converter.close, exitpriority=10)
         return converter
 
 
