@@ -149,6 +149,13 @@ def test_void_correct_reissue_record_the_key(live):
     Path(api.letter(new["number"], config=load_config(settings)).output_path).unlink()  # the file is lost
     assert client.post(f"{new['links']['self']}/reissue").status_code == 200
     assert client.get(new["links"]["docx"]).content == before
+    recorded = Path(api.letter(new["number"], config=load_config(settings)).output_path)
+    recorded.write_bytes(b"altered on the server")  # never overwritten; the client is not told server folders
+    refused = client.post(f"{new['links']['self']}/reissue")
+    assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
+    assert recorded.name in refused.json()["detail"] and str(recorded.parent) not in refused.text
+    recorded.unlink()  # put back as issued, for the register checks of the later tests
+    assert client.post(f"{new['links']['self']}/reissue").status_code == 200
 
 
 def test_errors_are_problem_json_without_tracebacks(live):

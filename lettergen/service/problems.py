@@ -13,6 +13,7 @@ import logging
 from datetime import date, datetime
 from decimal import Decimal
 from http import HTTPStatus
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -107,6 +108,8 @@ def _lettergen_error(request: Request, exc: errors.LettergenError) -> JSONRespon
         extra["problems"] = [{"message": str(f)} for f in exc.findings]
     if isinstance(exc, errors.UnknownKind):
         extra["known"] = exc.known
+    if isinstance(exc, errors.OutputExists):  # the file's name, not the server's folders
+        detail = errors.OutputExists(PurePath(exc.path).name).message
     headers = {"Retry-After": "1"} if isinstance(exc, errors.IdempotencyConflict) and exc.in_progress else None
     if status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc)
