@@ -40,4 +40,4 @@ screenshots: $(BIN)/lettergen
 	LETTERGEN_SCREENSHOTS=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/test_web_browser.py tests/test_web_browser_more.py
 
 clean-samples:
-	rm -rf out lettergen-register.sqlite
+	rm -rf out lettergen-register.sqlite lettergen-register.sqlite-wal lettergen-register.sqlite-shm
