@@ -142,8 +142,9 @@ class GroupIssuer:
         except BaseException as exc:
             self._void(register, [t for t, _ in written], exc)
             raise
+        final = register.get_many(t.entry.number for t, _ in written)  # one read for the group
         for ticket, _digest in written:
-            ticket.entry = register.get(ticket.entry.number)
+            ticket.entry = final[ticket.entry.number]
             ticket.done.set()
 
     def _name(self, out_dir: Path, prepared: Prepared, entry: Entry) -> str:

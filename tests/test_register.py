@@ -432,3 +432,10 @@ def test_sqlite_register_can_keep_the_classic_journal(tmp_path):
     assert not (tmp_path / "register.sqlite-wal").exists()
     with pytest.raises(RegisterError, match=r"\[register\] journal"):
         Register(f"sqlite:///{tmp_path / 'other.sqlite'}", journal="memory")
+
+
+def test_get_many_reads_the_entries_that_exist(register, spec, tmp_path):
+    numbers = [register.reserve(**spec()).number for _ in range(2)] + [issue(register, spec, tmp_path).number]
+    got = register.get_many(numbers + ["不存在的文号"])
+    assert sorted(got) == sorted(numbers)
+    assert all(got[n] == register.get(n) for n in numbers) and got[numbers[2]].status == "issued"

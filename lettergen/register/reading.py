@@ -31,6 +31,16 @@ class RegisterReading:
         with self._tx(write=False) as conn:
             return entry_from_row(self._row(conn, number))
 
+    def get_many(self, numbers: Iterable[str]) -> dict[str, Entry]:
+        """The entries of ``numbers`` (those that exist), read in one snapshot."""
+        wanted = sorted(set(numbers))
+        found: dict[str, Entry] = {}
+        with self._tx(write=False) as conn:
+            for part in chunks(wanted):
+                for row in conn.execute(sa.select(entries).where(entries.c.number.in_(part))).mappings():
+                    found[row["number"]] = entry_from_row(row)
+        return found
+
     def find_by_source_key(self, kind: str, source_key: str) -> Entry | None:
         """The latest entry (not void) of ``kind`` made from ``source_key``, if any."""
         query = (sa.select(entries)
