@@ -18,6 +18,7 @@ from .errors import ConfigError, ConversionError, InvalidInput, TemplateError
 from .housestyle.estimate import surely_one_page
 from .housestyle.fit import FIT_KEY, apply_fit, choose_fit
 from .housestyle.profiles import load_profile
+from .housestyle.tablefit import fit_table_columns
 from .models import Problem
 from .pictures import PICTURE_SETTINGS, add_letter_pictures, load_pictures
 from .rendering import CompiledTemplate, load_template, to_context
@@ -147,10 +148,12 @@ def render_with_text(template: CompiledTemplate, context: dict[str, Any], number
 
 def _finish_letter(docx: bytes, context: dict[str, Any], identity: dict[str, str] | None, number: str,
                    verify_code: str | None) -> bytes:
-    """The fitted spacing, the organisation's pictures, the QR code and the register identity, on a rendered letter."""
+    """Table widths by content, the fitted spacing, the organisation's pictures, the QR code and
+    the register identity, on a rendered letter."""
     base = context.get(VERIFY_KEY)
     qr = qr_png(check_page_url(base, number, verify_code)) if base and verify_code else None
-    docx = add_letter_pictures(apply_fit(docx, context.get(FIT_KEY)), context.get(PICTURES_KEY) or {},
+    docx = apply_fit(fit_table_columns(docx), context.get(FIT_KEY))
+    docx = add_letter_pictures(docx, context.get(PICTURES_KEY) or {},
                                qr=qr, qr_room=bool(base))
     return stamp(docx, identity) if identity else docx
 
