@@ -80,6 +80,11 @@ def test_rendered_reminder_gives_a_long_reference_its_room(project_config, sampl
     if profile == "fangsong":  # the wider type area has room for the whole line
         assert after[0] - 216 >= text_width_pt("合同 HT-2026-000123", 10.5) * 20
     assert fit_table_columns(letter) == letter  # settled: a second pass changes nothing
+    refitted = fit_table_columns(raw)
+    with zipfile.ZipFile(io.BytesIO(raw)) as old, zipfile.ZipFile(io.BytesIO(refitted)) as new:
+        assert new.testzip() is None and old.namelist() == new.namelist()
+        assert [old.read(n) for n in old.namelist() if n != "word/document.xml"] == [
+            new.read(n) for n in new.namelist() if n != "word/document.xml"]  # the other parts copied as they were
 
 
 def test_letters_without_tables_keep_their_bytes(project_config, sample_data):

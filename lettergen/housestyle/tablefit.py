@@ -20,6 +20,7 @@ its bytes; the result is deterministic.
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
 import unicodedata
@@ -37,6 +38,11 @@ TABLE_TEXT_STYLE = "LGTableText"
 #: The styles of the header cells (measured bold).
 HEADER_STYLES = {"LGTableHeader"}
 _SPACE = re.compile(r"\s+")
+_TBL, _TR, _TC, _P, _T, _BR, _TAB = (qn(f"w:{tag}") for tag in ("tbl", "tr", "tc", "p", "t", "br", "tab"))
+_GRID_COL, _TC_PR, _SPAN, _TC_W, _VAL, _W = (
+    qn("w:tblGrid") + "/" + qn("w:gridCol"), qn("w:tcPr"), qn("w:tcPr") + "/" + qn("w:gridSpan"),
+    qn("w:tcW"), qn("w:val"), qn("w:w"))
+_STYLE = qn("w:pPr") + "/" + qn("w:pStyle")
 
 
 def fit_table_columns(docx: bytes) -> bytes:
@@ -46,22 +52,22 @@ def fit_table_columns(docx: bytes) -> bytes:
         if b"<w:tbl>" not in xml:
             return docx
         size_pt = _table_size_pt(zf.read(STYLES_PART))
-        if size_pt is None:  # not a house-style letter: its tables are its own
-            return docx
-        root = etree.fromstring(xml)
-        changed = False
-        for tbl in root.iter(qn("w:tbl")):
-            changed |= _refit(tbl, size_pt)
-        if not changed:
-            return docx
-        entries = [(info.filename, zf.read(info)) for info in zf.infolist()]
+    if size_pt is None:  # not a house-style letter: its tables are its own
+        return docx
+    root = etree.fromstring(xml)
+    changed = False
+    for tbl in root.iter(_TBL):
+        changed |= _refit(tbl, size_pt)
+    if not changed:
+        return docx
     new = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    return zipwriter.build([zipwriter.compress(name, new if name == DOCUMENT_PART else blob)
-                            for name, blob in entries])
+    return zipwriter.replace_parts(docx, {DOCUMENT_PART: new})
 
 
+@functools.lru_cache(maxsize=16)
 def _table_size_pt(styles: bytes) -> float | None:
-    """The size of the house style's table text (``LG Table Text``), or None."""
+    """The size of the house style's table text (``LG Table Text``), or None
+    (a letter's styles are its template's: asked once per template)."""
     root = etree.fromstring(styles)
     for style in root.iterfind(qn("w:style")):
         if style.get(qn("w:styleId")) == TABLE_TEXT_STYLE:
@@ -87,14 +93,19 @@ def words(line: str) -> list[str]:
 def _lines(tc) -> list[tuple[str, bool]]:
     """(text, bold) of each line of a cell: its paragraphs split at line breaks."""
     out = []
-    for p in tc.iter(qn("w:p")):
-        style = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
-        bold = style is not None and style.get(qn("w:val")) in HEADER_STYLES
+    for p in tc.iter(_P):
+        style = p.find(_STYLE)
+        bold = style is not None and style.get(_VAL) in HEADER_STYLES
         text = ""
-        for el in p.iter(qn("w:t"), qn("w:br"), qn("w:tab")):
-            text += (el.text or "") if el.tag == qn("w:t") else "\n"
+        for el in p.iter(_T, _BR, _TAB):
+            text += (el.text or "") if el.tag == _T else "\n"
         out += [(_SPACE.sub(" ", part).strip(), bold) for part in text.split("\n")]
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _width(text: str, size_pt: float, bold: bool) -> float:
+    return text_width_pt(text, size_pt, bold=bold)  # headers and dates recur from letter to letter
 
 
 def _twips(pt: float) -> int:
@@ -102,24 +113,26 @@ def _twips(pt: float) -> int:
 
 
 def _refit(tbl, size_pt: float) -> bool:
-    grid_cols = list(tbl.iterfind(f"{qn('w:tblGrid')}/{qn('w:gridCol')}"))
-    widths = [int(col.get(qn("w:w"), "0")) for col in grid_cols]
+    grid_cols = list(tbl.iterfind(_GRID_COL))
+    widths = [int(col.get(_W, "0")) for col in grid_cols]
     n = len(widths)
     if not n or not all(widths):
         return False
     line_need, word_need = [0] * n, [0] * n
-    for tr in tbl.iterfind(qn("w:tr")):
+    for tr in tbl.iterfind(_TR):
         col = 0
-        for tc in tr.iterfind(qn("w:tc")):
-            span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
-            span = int(span.get(qn("w:val"))) if span is not None else 1
+        for tc in tr.iterfind(_TC):
+            span = tc.find(_SPAN)
+            span = int(span.get(_VAL)) if span is not None else 1
             if span == 1 and col < n:
                 for text, bold in _lines(tc):
                     if not text or "{" in text:
                         continue
-                    line_need[col] = max(line_need[col], _twips(text_width_pt(text, size_pt, bold=bold)))
-                    for word in words(text):
-                        word_need[col] = max(word_need[col], _twips(text_width_pt(word, size_pt, bold=bold)))
+                    need = _twips(_width(text, size_pt, bold))
+                    line_need[col] = max(line_need[col], need)
+                    if need > widths[col]:  # a line that fits holds no word that does not
+                        for word in words(text):
+                            word_need[col] = max(word_need[col], _twips(_width(word, size_pt, bold)))
             col += span
     floor = [min(w, need) for w, need in zip(widths, line_need)]
     new = list(widths)
@@ -150,14 +163,14 @@ def _share(total: int, weights: list[int]) -> list[int]:
 
 def _write(tbl, grid_cols, widths: list[int]) -> None:
     for col, width in zip(grid_cols, widths):
-        col.set(qn("w:w"), str(width))
-    for tr in tbl.iterfind(qn("w:tr")):
+        col.set(_W, str(width))
+    for tr in tbl.iterfind(_TR):
         col = 0
-        for tc in tr.iterfind(qn("w:tc")):
-            pr = tc.find(qn("w:tcPr"))
-            span = pr.find(qn("w:gridSpan")) if pr is not None else None
-            span = int(span.get(qn("w:val"))) if span is not None else 1
-            tc_w = pr.find(qn("w:tcW")) if pr is not None else None
+        for tc in tr.iterfind(_TC):
+            pr = tc.find(_TC_PR)
+            span = tc.find(_SPAN)
+            span = int(span.get(_VAL)) if span is not None else 1
+            tc_w = pr.find(_TC_W) if pr is not None else None
             if tc_w is not None and tc_w.get(qn("w:type")) == "dxa":
-                tc_w.set(qn("w:w"), str(sum(widths[col:col + span])))
+                tc_w.set(_W, str(sum(widths[col:col + span])))
             col += span
