@@ -47,21 +47,26 @@ _STYLE = qn("w:pPr") + "/" + qn("w:pStyle")
 
 def fit_table_columns(docx: bytes) -> bytes:
     """``docx`` with each table's columns re-divided by its content (see the module)."""
+    return fit_tables(docx)[0]
+
+
+def fit_tables(docx: bytes) -> tuple[bytes, bytes | None]:
+    """:func:`fit_table_columns`, and the new ``word/document.xml`` (None: unchanged)."""
     with zipfile.ZipFile(io.BytesIO(docx)) as zf:
         xml = zf.read(DOCUMENT_PART)
         if b"<w:tbl>" not in xml:
-            return docx
+            return docx, None
         size_pt = _table_size_pt(zf.read(STYLES_PART))
     if size_pt is None:  # not a house-style letter: its tables are its own
-        return docx
+        return docx, None
     root = etree.fromstring(xml)
     changed = False
     for tbl in root.iter(_TBL):
         changed |= _refit(tbl, size_pt)
     if not changed:
-        return docx
+        return docx, None
     new = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    return zipwriter.replace_parts(docx, {DOCUMENT_PART: new})
+    return zipwriter.replace_parts(docx, {DOCUMENT_PART: new}), new
 
 
 @functools.lru_cache(maxsize=16)
