@@ -8,7 +8,9 @@ same bytes.  Only what .docx needs: deflate, no zip64 (parts < 4 GiB).
 """
 from __future__ import annotations
 
+import io
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass
 
@@ -53,3 +55,22 @@ def build(parts: list[Part]) -> bytes:
     directory = b"".join(central)
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(parts), len(parts), len(directory), offset, 0)
     return b"".join(chunks) + directory + end
+
+
+def replace_parts(package: bytes, new: dict[str, bytes]) -> bytes:
+    """``package`` (a zip) with the parts named in ``new`` replaced, in the same
+    order; the other parts are copied as their compressed bytes, not recompressed."""
+    parts = []
+    with zipfile.ZipFile(io.BytesIO(package)) as zf:
+        for info in zf.infolist():
+            if info.filename in new:
+                parts.append(compress(info.filename, new[info.filename]))
+            elif info.compress_type == _DEFLATE and not info.flag_bits & 0x08:
+                start = info.header_offset
+                name_len, extra_len = struct.unpack("<2H", package[start + 26:start + 30])
+                data_at = start + 30 + name_len + extra_len
+                parts.append(Part(info.filename.encode("utf-8"), info.CRC, info.file_size,
+                                  package[data_at:data_at + info.compress_size]))
+            else:
+                parts.append(compress(info.filename, zf.read(info)))
+    return build(parts)

@@ -47,7 +47,7 @@ def test_ladder_stays_within_the_profile_limits():
         assert lines[-1] == round(p.fit_line_min * 20)
         assert all(50 <= step["para_pct"] < 100 for step in ladder)
         assert ladder[-1]["char"] < 0 and all(step["char"] == 0 for step in ladder[:-1])
-    assert fit_ladder(load_profile("fangsong"))[-1]["line"] == 500  # 28 pt exact -> 25 pt
+    assert fit_ladder(load_profile("fangsong"))[-1]["line"] == 460  # 28 pt exact -> 23 pt
 
 
 def test_apply_fit_sets_body_spacing_and_leaves_tables_alone(letter):
@@ -57,7 +57,7 @@ def test_apply_fit_sets_body_spacing_and_leaves_tables_alone(letter):
     fitted = apply_fit(plain, fit)
     assert spacing(plain, "LGBody") == {} and spacing(plain, "Normal")["line"] == "460"
     assert spacing(fitted, "Normal") == {"before": "0", "after": "0", "line": "420", "lineRule": "exact"}
-    assert spacing(plain, "LGSignature")["before"] == "920" and spacing(fitted, "LGSignature")["before"] == "460"
+    assert spacing(plain, "LGSignature")["before"] == "460" and spacing(fitted, "LGSignature")["before"] == "230"
     assert spacing(fitted, "LGSignature")["line"] == "420"
     assert spacing(fitted, "LGTableText") == spacing(plain, "LGTableText") == {
         "before": "0", "after": "0", "line": "240", "lineRule": "auto"}

@@ -63,8 +63,7 @@ def _cn_date(value) -> str:
 def test_payment_reminder_content(project_config, sample_data):
     texts = _texts(lettergen.render("payment_reminder", sample_data("payment_reminder"), number=NUMBER, config=project_config))
     body = "\n".join(texts)
-    assert "上述款项合计¥60,945.67（大写：人民币陆万零玖佰肆拾伍元陆角柒分）。" in body
-    assert "敬请贵公司于2026年11月30日前将上述款项汇入以下账户：" in body
+    assert "敬请贵公司于2026年11月30日前将上述款项合计¥60,945.67（大写：人民币陆万零玖佰肆拾伍元陆角柒分）汇入以下账户：" in body
     assert "最长已逾期70天" in body  # formal reminder wording
     assert "48,600.00" in texts and "12,345.67" in texts and "60,945.67" in texts
     assert "1. 对账单（2026年11月）" in body

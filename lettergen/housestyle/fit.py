@@ -3,8 +3,8 @@
 GB/T 9704-2012 §7.3.5.1 adjusts line and character spacing rather than leave
 the closing alone on a page.  A letter's *fit* is the spacing it is set with:
 the profile's line spacing (28 pt exact, 1.5 lines …) reduced in
-``profile.fit_steps`` steps down to ``profile.fit_line_min`` (25 pt, 1.25
-lines), the paragraph spacing (after the number and title, before the
+``profile.fit_steps`` steps down to ``profile.fit_line_min`` (fangsong: 23 pt, song:
+20 pt), the paragraph spacing (after the number and title, before the
 signature) shrinking with it down to half; a last step also sets the characters
 5 % closer (character spacing, also named by §7.3.5.1).  :func:`choose_fit` tries the steps
 in order, measuring each with a page counter (LibreOffice, see

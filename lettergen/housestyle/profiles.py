@@ -125,7 +125,9 @@ _PROFILES: dict[str, Profile] = {
             title_font="方正小标宋简体",
             title_size_pt=22.0,
             line_exact_pt=28.0,
-            fit_line_min=25.0,
+            # 四号 on 23 pt at the tightest: the song profile's floor (小四 on 20 pt) in proportion
+            fit_line_min=23.0,
+            fit_steps=5,
             page_number_style="gbt9704",
             # GB/T 9704 §7.5: page numbers 7 mm below the type area (35 mm - 7 mm - 四号 digits)
             footer_mm=23.0,

@@ -33,7 +33,7 @@ STYLE_SPECS: dict[str, tuple[str, dict]] = {
     "LG Closing": ("LG Body", {"keep_next": True}),
     "LG Regards": ("LG Plain", {"keep_next": True}),
     "LG Attachment": ("LG Body", {"keep_next": True}),
-    "LG Signature": ("LG Plain", {"jc": "right", "before": 2, "contextual": True, "keep_next": True}),
+    "LG Signature": ("LG Plain", {"jc": "right", "before": 1, "contextual": True, "keep_next": True}),
     "LG Date": ("LG Plain", {"jc": "right"}),
     "LG Table Text": ("LG Plain", {"size": "table", "single": True}),
     "LG Table Header": ("LG Table Text", {"jc": "center", "bold": True, "size": "table"}),

@@ -1,0 +1,181 @@
+"""Table column widths from a rendered letter's content.
+
+A template's widths (:mod:`lettergen.housestyle.tables`) reserve the widest
+value a column can ever hold: a ten-digit total, 2026年12月31日.  A letter
+knows its real values, so :func:`fit_table_columns` hands the room that the
+short columns do not use to the columns whose content does not fit:
+
+* first to unbreakable Latin words: a document number such as
+  ``HT-2026-000123`` or ``No. 33012345``, which LibreOffice and Word would
+  otherwise break at a hyphen (or between its letters);
+* then to whole lines (``合同 HF-2026-0331``), so that a short line is not
+  wrapped at all.
+
+No column gets narrower than the widest line it actually holds (nor than its
+template width, when its lines are wider: a description column that wraps
+anyway keeps all its room), so nothing that fitted on one line before breaks
+now.  Widths are measured as the template's are (table font, Times metrics,
+cell margins).  A letter whose table needs nothing, or has no table, keeps
+its bytes; the result is deterministic.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import re
+import unicodedata
+import zipfile
+
+from docx.oxml.ns import qn
+from lxml import etree
+
+from .. import zipwriter
+from .tables import CELL_MARGINS_TWIPS, SLACK_TWIPS, text_width_pt
+
+DOCUMENT_PART = "word/document.xml"
+STYLES_PART = "word/styles.xml"
+TABLE_TEXT_STYLE = "LGTableText"
+#: The styles of the header cells (measured bold).
+HEADER_STYLES = {"LGTableHeader"}
+_SPACE = re.compile(r"\s+")
+_TBL, _TR, _TC, _P, _T, _BR, _TAB = (qn(f"w:{tag}") for tag in ("tbl", "tr", "tc", "p", "t", "br", "tab"))
+_GRID_COL, _TC_PR, _SPAN, _TC_W, _VAL, _W = (
+    qn("w:tblGrid") + "/" + qn("w:gridCol"), qn("w:tcPr"), qn("w:tcPr") + "/" + qn("w:gridSpan"),
+    qn("w:tcW"), qn("w:val"), qn("w:w"))
+_STYLE = qn("w:pPr") + "/" + qn("w:pStyle")
+
+
+def fit_table_columns(docx: bytes) -> bytes:
+    """``docx`` with each table's columns re-divided by its content (see the module)."""
+    return fit_tables(docx)[0]
+
+
+def fit_tables(docx: bytes) -> tuple[bytes, bytes | None]:
+    """:func:`fit_table_columns`, and the new ``word/document.xml`` (None: unchanged)."""
+    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
+        xml = zf.read(DOCUMENT_PART)
+        if b"<w:tbl>" not in xml:
+            return docx, None
+        size_pt = _table_size_pt(zf.read(STYLES_PART))
+    if size_pt is None:  # not a house-style letter: its tables are its own
+        return docx, None
+    root = etree.fromstring(xml)
+    changed = False
+    for tbl in root.iter(_TBL):
+        changed |= _refit(tbl, size_pt)
+    if not changed:
+        return docx, None
+    new = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return zipwriter.replace_parts(docx, {DOCUMENT_PART: new}), new
+
+
+@functools.lru_cache(maxsize=16)
+def _table_size_pt(styles: bytes) -> float | None:
+    """The size of the house style's table text (``LG Table Text``), or None
+    (a letter's styles are its template's: asked once per template)."""
+    root = etree.fromstring(styles)
+    for style in root.iterfind(qn("w:style")):
+        if style.get(qn("w:styleId")) == TABLE_TEXT_STYLE:
+            size = style.find(f"{qn('w:rPr')}/{qn('w:sz')}")
+            return int(size.get(qn("w:val"))) / 2 if size is not None else None
+    return None
+
+
+def words(line: str) -> list[str]:
+    """The pieces of ``line`` that never break: runs of Latin letters, digits and
+    their punctuation (a hyphen included); Han characters break anywhere."""
+    out, word = [], ""
+    for ch in line:
+        if ch.isspace() or unicodedata.east_asian_width(ch) in "WF":
+            if word:
+                out.append(word)
+            word = ""
+        else:
+            word += ch
+    return out + ([word] if word else [])
+
+
+def _lines(tc) -> list[tuple[str, bool]]:
+    """(text, bold) of each line of a cell: its paragraphs split at line breaks."""
+    out = []
+    for p in tc.iter(_P):
+        style = p.find(_STYLE)
+        bold = style is not None and style.get(_VAL) in HEADER_STYLES
+        text = ""
+        for el in p.iter(_T, _BR, _TAB):
+            text += (el.text or "") if el.tag == _T else "\n"
+        out += [(_SPACE.sub(" ", part).strip(), bold) for part in text.split("\n")]
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _width(text: str, size_pt: float, bold: bool) -> float:
+    return text_width_pt(text, size_pt, bold=bold)  # headers and dates recur from letter to letter
+
+
+def _twips(pt: float) -> int:
+    return round(pt * 20) + CELL_MARGINS_TWIPS + SLACK_TWIPS
+
+
+def _refit(tbl, size_pt: float) -> bool:
+    grid_cols = list(tbl.iterfind(_GRID_COL))
+    widths = [int(col.get(_W, "0")) for col in grid_cols]
+    n = len(widths)
+    if not n or not all(widths):
+        return False
+    line_need, word_need = [0] * n, [0] * n
+    for tr in tbl.iterfind(_TR):
+        col = 0
+        for tc in tr.iterfind(_TC):
+            span = tc.find(_SPAN)
+            span = int(span.get(_VAL)) if span is not None else 1
+            if span == 1 and col < n:
+                for text, bold in _lines(tc):
+                    if not text or "{" in text:
+                        continue
+                    need = _twips(_width(text, size_pt, bold))
+                    line_need[col] = max(line_need[col], need)
+                    if need > widths[col]:  # a line that fits holds no word that does not
+                        for word in words(text):
+                            word_need[col] = max(word_need[col], _twips(_width(word, size_pt, bold)))
+            col += span
+    floor = [min(w, need) for w, need in zip(widths, line_need)]
+    new = list(widths)
+    for need in (word_need, line_need):  # words first, then whole lines
+        wants = [max(0, nd - w) for nd, w in zip(need, new)]
+        room = [w - f for w, f in zip(new, floor)]
+        room = [r if wants[i] == 0 else 0 for i, r in enumerate(room)]
+        give = min(sum(wants), sum(room))
+        if give <= 0:
+            continue
+        for i, amount in enumerate(_share(give, wants)):
+            new[i] += amount
+        for i, amount in enumerate(_share(give, room)):
+            new[i] -= amount
+    if new == widths:
+        return False
+    _write(tbl, grid_cols, new)
+    return True
+
+
+def _share(total: int, weights: list[int]) -> list[int]:
+    """``total`` split in proportion to ``weights`` (integers, the rest to the largest)."""
+    whole = sum(weights)
+    parts = [total * w // whole for w in weights]
+    parts[weights.index(max(weights))] += total - sum(parts)
+    return parts
+
+
+def _write(tbl, grid_cols, widths: list[int]) -> None:
+    for col, width in zip(grid_cols, widths):
+        col.set(_W, str(width))
+    for tr in tbl.iterfind(_TR):
+        col = 0
+        for tc in tr.iterfind(_TC):
+            pr = tc.find(_TC_PR)
+            span = tc.find(_SPAN)
+            span = int(span.get(_VAL)) if span is not None else 1
+            tc_w = pr.find(_TC_W) if pr is not None else None
+            if tc_w is not None and tc_w.get(qn("w:type")) == "dxa":
+                tc_w.set(_W, str(sum(widths[col:col + span])))
+            col += span
