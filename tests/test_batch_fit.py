@@ -29,7 +29,7 @@ HEADER = "发函日期,客户编号,客户名称,客户联系人,客户地址,�
 
 
 def sheet(path: Path) -> Path:
-    """Customers with 1 to 4 invoices: in the song profile the shorter ones overflow a little (fitted)."""
+    """Customers with 1 to 4 invoices: on the fangsong page (22 lines) they overflow a little and are fitted."""
     rows = [HEADER]
     for customer in range(1, 5):
         for invoice in range(customer):
@@ -41,7 +41,7 @@ def sheet(path: Path) -> Path:
 
 
 def test_fits_are_measured_by_the_workers_and_match_one_process(tmp_path, monkeypatch):
-    config = profile_config(tmp_path, "song")
+    config = profile_config(tmp_path, "fangsong")
     calls = tmp_path / "fit-calls"
     real = letters.fit_letter
 
