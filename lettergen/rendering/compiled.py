@@ -36,6 +36,7 @@ from .package import PackageChanges, shape_base
 from .sources import CORE_FIELDS, CORE_PART, read_package
 
 _LISTING_CHARS = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
+_LISTING_ONLY = re.compile(r"[\t\n\a\f]")
 _DOCPR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
 _state = threading.local()
 _patcher = DocxTemplate.__new__(DocxTemplate)
@@ -85,7 +86,9 @@ def count_data_tags(value: Any) -> Any:
         return ""
     text = value if isinstance(value, str) else getattr(value, "xml", None)
     if isinstance(text, str) and "{" in text:
-        _state.data_tags = getattr(_state, "data_tags", 0) + tags_in(text)
+        # counted as the letter will hold it: a newline, tab, \a or \f becomes XML (a break …)
+        # between the characters around it, so "{\n%" prints as a "{" and a "%" the check sees as one tag
+        _state.data_tags = getattr(_state, "data_tags", 0) + tags_in(_LISTING_ONLY.sub("", text))
     if isinstance(value, str) and ("{_" in value or "_}" in value):
         value = value.replace("{_", "{" + DATA_UNDERSCORE).replace("_}", DATA_UNDERSCORE + "}")
     return value
