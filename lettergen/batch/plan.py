@@ -11,6 +11,7 @@ from ..config import Config
 from ..letters import Prepared
 from ..models import Problem
 from ..schemas import KindSchema, load_kind
+from ..spilled import DigestMap
 from ..sources import Field, Limits, Record, read_records
 from .work import Spilled, as_prepared, check_record, set_state
 
@@ -129,7 +130,8 @@ class PlanStream:
         row_problems: dict[int, list[Problem]] = {}
         placed: set[int] = set()  # ids of the reading problems put on a record's rows
         scanned = 0
-        seen_keys: dict[int, int | str] = {}  # source key (as a number) → the rows of its first letter
+        seen_keys = DigestMap()  # source key → first row of its first letter
+        group_rows: dict[int, str] = {}  # first row → rows of a letter made of several rows
         for checked in self.mapper(check_record, data_to_check()):
             letter = handed_out.popleft()  # appended before its data was handed out
             record = letter.record
@@ -139,12 +141,14 @@ class PlanStream:
             scanned = len(source.problems)
             letter.problems = [p for row in record.rows for p in row_problems.pop(row, ())]  # and validated: every problem at once
             placed.update(id(p) for p in letter.problems)
-            key = int(record.source_key, 16)
-            if key in seen_keys:
-                letter.problems.append(Problem("", "整行", f"与第{seen_keys[key]}行的内容相同，不会重复生成", row=record.rows[0]))
+            first = seen_keys.setdefault(bytes.fromhex(record.source_key), record.rows[0])
+            if first != record.rows[0]:
+                letter.problems.append(Problem("", "整行", f"与第{group_rows.get(first, first)}行的内容相同，不会重复生成",
+                                               row=record.rows[0]))
                 yield letter
                 continue
-            seen_keys[key] = record.rows[0] if len(record.rows) == 1 else letter.rows
+            if len(record.rows) > 1:
+                group_rows[record.rows[0]] = letter.rows
             letter.problems += [_locate(p, record) for p in checked.problems]
             letter.warnings = [w.with_location(record.rows[0], None) for w in checked.warnings]
             letter.customer = checked.customer

@@ -9,6 +9,8 @@ import hashlib
 import re
 import unicodedata
 
+from ..spilled import DigestMap
+
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f\ud800-\udfff]+')
 # Invisible characters that can disguise a name (e.g. U+202E flips "cod.exe").
 _INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -30,13 +32,13 @@ class NameSet:
     """
 
     def __init__(self, names=()):
-        self._digests: set[bytes] = set()
+        self._digests = DigestMap()
         self.folded = _FoldedView(self._digests)
         for name in names:
             self.add(name)
 
     def add(self, name: str) -> None:
-        self._digests.add(_digest(name.casefold()))
+        self._digests.setdefault(_digest(name.casefold()), 0)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and _digest(name.casefold()) in self._digests
@@ -46,7 +48,7 @@ class NameSet:
 
 
 class _FoldedView:
-    def __init__(self, digests: set[bytes]):
+    def __init__(self, digests: DigestMap):
         self._digests = digests
 
     def __contains__(self, folded: object) -> bool:

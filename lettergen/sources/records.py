@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..models import Problem
+from ..spilled import DigestMap
 from .fields import Slot
 from .readers import Table
 
@@ -82,7 +83,7 @@ def iter_records(
     whole sheet.  What stays in memory is a digest per row (to spot
     duplicate rows) and, when grouping, the row indexes of each group.
     """
-    seen: dict[bytes, int] = {}  # a digest per row, not a copy of its cells
+    seen = DigestMap()  # a digest per row, not a copy of its cells
     group_header = table.headers[group_col] if group_col is not None else ""
 
     def is_new(number: int, cells: list[str | None]) -> bool:
