@@ -138,10 +138,10 @@ def run_batch(
             _workers(jobs, template, kind_schema, config, strict, spill_dir) as mapper:
         result = BatchResult(new_batch_id(), kind, dry_run=dry_run)
         planned = _plan(kind_schema, source, config, sheet, group_by, mapper, result)
-        if result.problems and not skip_invalid:
-            raise InvalidInput(result.problems, source=str(source))
-        register = register or open_register(config)
         try:
+            if result.problems and not skip_invalid:
+                raise InvalidInput(result.problems, source=str(source))
+            register = register or open_register(config)
             check_register(register, config, [out_dir, config.output_dir])
             if not dry_run:
                 # before looking for kept letters: a letter whose file was written by an
@@ -163,7 +163,7 @@ def run_batch(
             _issue(kind_schema, planned, total, result, config, register, template, out_dir, used, mapper, progress,
                    actor)
         finally:
-            if own_register:
+            if own_register and register is not None:
                 register.close()
             planned.close()
     return result
