@@ -92,8 +92,9 @@ class DigestMap:
         return self._count
 
     def _grow(self) -> None:
-        entries = [(h, l, v) for h, l, v in zip(self._high, self._low, self._values) if v]
+        high, low, values = self._high, self._low, self._values  # moved over slot by slot: no list of entries
         self._make(2 * (self._mask + 1))
-        for high, low, value in entries:
-            i = self._slot(high, low)
-            self._high[i], self._low[i], self._values[i] = high, low, value
+        for i, value in enumerate(values):
+            if value:
+                j = self._slot(high[i], low[i])
+                self._high[j], self._low[j], self._values[j] = high[i], low[i], value
