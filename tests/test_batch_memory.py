@@ -25,7 +25,7 @@ from lettergen.batch.run import LetterResult
 from lettergen.sources import Record
 from tests.test_batch import Workspace, invoice_row, read_csv_rows, write_csv
 
-CHUNK = 20
+CHUNK = 10
 WATCHED = (Record, PlannedLetter, LetterResult)
 
 
