@@ -95,12 +95,12 @@ def run_job(job_id: str, *, config: Config, register: Register) -> JobState:
         log.exception("batch job %s failed", job_id)
         store.fail(job_id, {"message": f"批量任务意外失败：{type(exc).__name__}"})
         return store.get(job_id)
-    _zip_letters(work / "letters.zip", [Path(r.path) for r in result.results if r.path])
+    _zip_letters(work / "letters.zip", [Path(r.path) for r in result.iter_results() if r.path])
     summary = {
         "batch_id": result.batch_id, "issued": result.count("issued"), "kept": result.count("kept"),
         "invalid": result.count("invalid"), "failed": result.count("failed"), "recovered": result.recovered,
         "letters": [{"rows": r.letter.rows, "status": r.status, "number": r.number, "customer": r.letter.customer,
-                     "message": r.message} for r in result.results],
+                     "message": r.message} for r in result.iter_results()],
         "pdf_failures": [{"number": n, "reason": why} for n, why in outputs.pdf_failures],
         "files": sorted(name for name, rel in RESULT_FILES.items() if (work / rel).is_file()),
     }

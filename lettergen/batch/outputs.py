@@ -65,7 +65,7 @@ def generate(kind: str, source: Path, config: Config, out_dir: Path, *, combine:
     outputs.manifest_csv, outputs.manifest_json = write_manifest(result, out_dir)
     if result.problems:
         outputs.error_report = write_error_report(result.problems, out_dir / "errors.csv")
-    written = [r for r in result.results if r.status in ("issued", "kept") and r.path]
+    written = [r for r in result.iter_results() if r.status in ("issued", "kept") and r.path] if combine or pdf else []
     if combine and written:
         outputs.combined_docx = combine_docx([Path(r.path) for r in written], combine)
     if pdf and written:

@@ -1,6 +1,7 @@
 """Reading and validating a whole spreadsheet before anything is generated."""
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -10,6 +11,7 @@ from ..config import Config
 from ..letters import Prepared
 from ..models import Problem
 from ..schemas import KindSchema, load_kind
+from ..spilled import DigestMap
 from ..sources import Field, Limits, Record, read_records
 from .work import Spilled, as_prepared, check_record, set_state
 
@@ -86,50 +88,84 @@ def plan_batch(kind: str | KindSchema, path: Path, config: Config, *, sheet: str
                group_by: str | None = None, mapper: Callable | None = None) -> Plan:
     """Read ``path`` and validate every record; nothing is written or numbered.
 
-    ``mapper`` (``pool.map``) validates the records in worker processes set up
+    ``mapper`` (``pool.imap``) validates the records in worker processes set up
     by :func:`lettergen.batch.work.init_worker`; by default they are validated here.
+    The whole plan is kept in memory: a batch streams it instead (:func:`stream_plan`).
     """
+    stream = stream_plan(kind, path, config, sheet=sheet, group_by=group_by, mapper=mapper)
+    letters = list(stream)
+    return Plan(stream.kind, letters, stream.file_problems, stream.encoding)
+
+
+class PlanStream:
+    """The planned letters of a sheet, one at a time, in input order.
+
+    Each letter is read, validated (by ``mapper``, possibly in workers) and
+    handed on; nothing of it stays here but its source key (to spot the same
+    content twice).  ``file_problems`` is complete once the stream is exhausted.
+    """
+
+    def __init__(self, kind: KindSchema, path: Path, config: Config, sheet: str | None, group_by: str | None,
+                 mapper: Callable | None):
+        if mapper is None:
+            set_state(None, kind, config)
+            mapper = map
+        self.kind, self.mapper = kind, mapper
+        self.source = read_records(path, source_fields(kind), sheet=sheet, group_by=group_by,
+                                   limits=Limits.of(config.section("limits")), lazy=True)
+        self.encoding = self.source.encoding
+        self.file_problems: list[Problem] = []
+
+    def __iter__(self) -> Iterator[PlannedLetter]:
+        source = self.source
+        handed_out: deque[PlannedLetter] = deque()  # records being validated, in order
+
+        def data_to_check() -> Iterator[dict]:
+            # Records are built as the workers ask for them; a validated one keeps no cells.
+            for record in source.records:
+                interrupts.check()
+                handed_out.append(PlannedLetter(record))
+                yield record.data
+
+        row_problems: dict[int, list[Problem]] = {}
+        placed: set[int] = set()  # ids of the reading problems put on a record's rows
+        scanned = 0
+        seen_keys = DigestMap()  # source key → first row of its first letter
+        group_rows: dict[int, str] = {}  # first row → rows of a letter made of several rows
+        for checked in self.mapper(check_record, data_to_check()):
+            letter = handed_out.popleft()  # appended before its data was handed out
+            record = letter.record
+            for problem in source.problems[scanned:]:  # found while reading, up to this record
+                if problem.severity == "error" and problem.row is not None:
+                    row_problems.setdefault(problem.row, []).append(problem)
+            scanned = len(source.problems)
+            letter.problems = [p for row in record.rows for p in row_problems.pop(row, ())]  # and validated: every problem at once
+            placed.update(id(p) for p in letter.problems)
+            first = seen_keys.setdefault(bytes.fromhex(record.source_key), record.rows[0])
+            if first != record.rows[0]:
+                letter.problems.append(Problem("", "整行", f"与第{group_rows.get(first, first)}行的内容相同，不会重复生成",
+                                               row=record.rows[0]))
+                yield letter
+                continue
+            if len(record.rows) > 1:
+                group_rows[record.rows[0]] = letter.rows
+            letter.problems += [_locate(p, record) for p in checked.problems]
+            letter.warnings = [w.with_location(record.rows[0], None) for w in checked.warnings]
+            letter.customer = checked.customer
+            letter.valid = not letter.problems
+            letter.spilled = checked.spilled
+            if letter.valid and checked.spilled:
+                record.data = {}  # validated once; issuing reads the spilled letter
+            yield letter
+        # Problems not on a record's rows (header row, ignored duplicate rows) concern the whole file.
+        self.file_problems = [p for p in source.problems if id(p) not in placed]
+
+
+def stream_plan(kind: str | KindSchema, path: Path, config: Config, *, sheet: str | None = None,
+                group_by: str | None = None, mapper: Callable | None = None) -> PlanStream:
+    """:func:`plan_batch` one letter at a time (iterate the result once)."""
     if not isinstance(kind, KindSchema):
         kind = load_kind(config.schemas_dir, kind)
-    if mapper is None:
-        set_state(None, kind, config)
-        mapper = map
     if group_by is None:
         group_by = (kind.batch or {}).get("group_by")
-    result = read_records(path, source_fields(kind), sheet=sheet, group_by=group_by,
-                          limits=Limits.of(config.section("limits")), lazy=True)
-    letters: list[PlannedLetter] = []
-
-    def data_to_check() -> Iterator[dict]:
-        # Records are built as the workers ask for them; a validated one keeps no cells.
-        for record in result.records:
-            interrupts.check()
-            letters.append(PlannedLetter(record))
-            yield record.data
-
-    row_problems: dict[int, list[Problem]] = {}
-    scanned = 0
-    seen_keys: dict[str, str] = {}
-    for i, checked in enumerate(mapper(check_record, data_to_check())):
-        letter = letters[i]  # appended before its data was handed out
-        record = letter.record
-        for problem in result.problems[scanned:]:  # found while reading, up to this record
-            if problem.severity == "error" and problem.row is not None:
-                row_problems.setdefault(problem.row, []).append(problem)
-        scanned = len(result.problems)
-        letter.problems = [p for row in record.rows for p in row_problems.get(row, ())]  # and validated: every problem at once
-        if record.source_key in seen_keys:
-            letter.problems.append(Problem("", "整行", f"与第{seen_keys[record.source_key]}行的内容相同，不会重复生成", row=record.rows[0]))
-            continue
-        seen_keys[record.source_key] = letter.rows
-        letter.problems += [_locate(p, record) for p in checked.problems]
-        letter.warnings = [w.with_location(record.rows[0], None) for w in checked.warnings]
-        letter.customer = checked.customer
-        letter.valid = not letter.problems
-        letter.spilled = checked.spilled
-        if letter.valid and checked.spilled:
-            record.data = {}  # validated once; issuing reads the spilled letter
-    # Problems not on a record's rows (header row, ignored duplicate rows) concern the whole file.
-    record_rows = {row for letter in letters for row in letter.record.rows}
-    file_problems = [p for p in result.problems if p.row not in record_rows or p.severity != "error"]
-    return Plan(kind, letters, file_problems, result.encoding)
+    return PlanStream(kind, path, config, sheet, group_by, mapper)

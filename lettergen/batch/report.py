@@ -40,9 +40,9 @@ def _shown_path(path: str, out_dir: Path) -> str:
 
 
 def manifest_rows(result: BatchResult, out_dir: Path) -> Iterator[dict[str, str]]:
-    """One manifest row per input record, in input order (generated, not stored)."""
+    """One manifest row per input record, in input order (read back from the batch's results on disk)."""
     out_dir = out_dir.resolve()
-    for r in result.results:
+    for r in result.iter_results():
         customer = r.letter.customer or (r.letter.record.data.get("recipient") or {}).get("name", "")
         yield {
             "rows": r.letter.rows, "customer": customer, "status": r.status, "number": r.number,

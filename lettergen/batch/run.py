@@ -7,6 +7,12 @@ interrupted batch leaves reserved entries whose files either exist
 (completed on the next run) or not (voided on the next run); re-running the
 same command keeps every letter already issued for the same input rows
 (recognised by their source key).
+
+Memory stays flat whatever the size of the sheet: the rows, the planned
+letters and the results are streamed through anonymous temporary files
+(:mod:`lettergen.spilled`), the register is asked about earlier letters a
+chunk at a time, and what stays in memory per row is a digest or two
+(duplicate rows and contents, file names taken).
 """
 from __future__ import annotations
 
@@ -33,7 +39,9 @@ from ..preflight import check_config, check_filename_pattern, check_output_folde
 from ..register import ISSUED, RESERVED, SUPERSEDED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
-from .plan import PlannedLetter, plan_batch
+from ..spilled import SpilledList
+from .plan import PlannedLetter, stream_plan
+from .results import ResultLog
 from .work import Done, Job, close_spill, fit_spilled, init_worker, run_job, set_state, spill_folder
 
 CHUNK = 100  # letters reserved per transaction; an interruption voids at most this many
@@ -59,16 +67,28 @@ class LetterResult:
 
 @dataclass
 class BatchResult:
+    """What a batch did.  Its letters' results are on disk (``log``): :meth:`iter_results`
+    streams them in input order, ``results`` reads them all into a list."""
+
     batch_id: str
     kind: str
-    results: list[LetterResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     recovered: int = 0
     dry_run: bool = False
+    log: ResultLog = field(default_factory=ResultLog, repr=False)
+
+    @property
+    def results(self) -> list[LetterResult]:
+        """Every input record's result, in input order (all in memory: prefer :meth:`iter_results`)."""
+        return list(self.log)
+
+    def iter_results(self) -> Iterator[LetterResult]:
+        """The results one at a time, in input order, read back from disk."""
+        return iter(self.log)
 
     def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
+        return self.log.counts[status]
 
     @property
     def ok(self) -> bool:
@@ -116,51 +136,95 @@ def run_batch(
     own_register = register is None
     with spill_folder() as spill_dir, \
             _workers(jobs, template, kind_schema, config, strict, spill_dir) as mapper:
-        plan = plan_batch(kind_schema, source, config, sheet=sheet, group_by=group_by, mapper=mapper)
         result = BatchResult(new_batch_id(), kind, dry_run=dry_run)
-        result.problems = plan.problems
-        result.warnings = [p for p in plan.file_problems if p.severity == "warning"]
-        for letter in plan.letters:
-            result.warnings += letter.warnings
-        if result.problems and not skip_invalid:
-            raise InvalidInput(result.problems, source=str(source))
-        register = register or open_register(config)
+        planned = _plan(kind_schema, source, config, sheet, group_by, mapper, result)
         try:
+            if result.problems and not skip_invalid:
+                raise InvalidInput(result.problems, source=str(source))
+            register = register or open_register(config)
             check_register(register, config, [out_dir, config.output_dir])
             if not dry_run:
                 # before looking for kept letters: a letter whose file was written by an
                 # interrupted run is completed here and then kept, not issued twice
                 result.recovered = len(recover(register))
                 _remove_stale_parts(register, out_dir)
-            pending: list[PlannedLetter] = []
-            earlier = register.find_by_source_keys(kind, (l.record.source_key for l in plan.letters if l.ok))
-            for letter in plan.letters:
-                if not letter.ok:
-                    result.results.append(LetterResult(letter, "invalid", message="；".join(str(p) for p in letter.problems)))
-                    continue
-                kept = _kept(earlier.get(letter.record.source_key), letter)
-                if kept:
-                    result.results.append(kept)
-                else:
-                    pending.append(letter)
+            total, first = _count_pending(kind_schema, planned, register)
             trial = b""
-            if pending:
+            if first is not None:
                 # a template that cannot render this data must fail before numbers are taken
-                trial = render_context(template, pending[0].prepared(kind_schema)[0].context, PLACEHOLDER_NUMBER)
+                trial = render_context(template, first.prepared(kind_schema)[0].context, PLACEHOLDER_NUMBER)
             check_config(config)
             check_filename_pattern(config.filename_pattern)  # a settings error must not cost numbers
             if dry_run:
-                result.results += _would_issue(kind_schema, pending, config, register)
+                _would_issue(kind_schema, planned, config, register, result)
                 return result
-            check_output_folder(out_dir, len(pending), len(trial))
+            check_output_folder(out_dir, total, len(trial))
             used = NameSet(p.name for p in out_dir.iterdir())
-            _issue(kind_schema, pending, result, config, register, template, out_dir, used, mapper, progress, actor)
+            _issue(kind_schema, planned, total, result, config, register, template, out_dir, used, mapper, progress,
+                   actor)
         finally:
-            if own_register:
+            if own_register and register is not None:
                 register.close()
-    order = {id(letter): i for i, letter in enumerate(plan.letters)}
-    result.results.sort(key=lambda r: order[id(r.letter)])
+            planned.close()
     return result
+
+
+def _plan(kind, source, config, sheet, group_by, mapper, result: BatchResult) -> SpilledList:
+    """Read and validate every record: the planned letters (on disk), problems and warnings into ``result``."""
+    stream = stream_plan(kind, source, config, sheet=sheet, group_by=group_by, mapper=mapper)
+    planned = SpilledList()
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    try:
+        for letter in stream:
+            problems += letter.problems
+            warnings += letter.warnings
+            letter.record.columns = {}  # its problems are placed already; not stored with every letter
+            planned.append(letter)
+    except BaseException:
+        planned.close()
+        raise
+    problems = [p for p in stream.file_problems if p.severity == "error"] + problems
+    result.problems = sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
+    result.warnings = [p for p in stream.file_problems if p.severity == "warning"] + warnings
+    return planned
+
+
+def _pending_chunks(kind, planned: SpilledList, register: Register,
+                    log: ResultLog | None) -> Iterator[list[tuple[int, PlannedLetter]]]:
+    """The letters still to issue with their input index, at most CHUNK at a time, in input order.
+
+    The register is asked a chunk at a time which rows were issued before (a
+    resumed batch keeps them); with ``log``, those and the invalid rows get
+    their results there.
+    """
+    chunk: list[tuple[int, PlannedLetter]] = []
+    for index, letter in enumerate(planned):
+        if letter.ok:
+            chunk.append((index, letter))
+        elif log is not None:
+            log.add(index, LetterResult(letter, "invalid", message="；".join(str(p) for p in letter.problems)))
+        if len(chunk) == CHUNK or (chunk and index == len(planned) - 1):
+            earlier = register.find_by_source_keys(kind.kind, (l.record.source_key for _i, l in chunk))
+            pending = []
+            for i, ok in chunk:
+                kept = _kept(earlier.get(ok.record.source_key), ok)
+                if kept is None:
+                    pending.append((i, ok))
+                elif log is not None:
+                    log.add(i, kept)
+            chunk = []
+            if pending:
+                yield pending
+
+
+def _count_pending(kind, planned: SpilledList, register: Register) -> tuple[int, PlannedLetter | None]:
+    """How many letters a run would issue, and the first of them."""
+    total, first = 0, None
+    for pending in _pending_chunks(kind, planned, register, None):
+        total += len(pending)
+        first = pending[0][1] if first is None else first
+    return total, first
 
 
 class _Ready:
@@ -179,11 +243,11 @@ class _Mapper:
     def __init__(self, pool=None):
         self.pool = pool
 
-    def __call__(self, func: Callable, items) -> list:
+    def __call__(self, func: Callable, items) -> Iterator:
         if self.pool is None:
-            return list(map(func, items))
-        # imap streams: the inputs of a 10,000-row sheet are never all pickled at once
-        return list(self.pool.imap(func, items, chunksize=16))
+            return map(func, items)
+        # imap streams both ways: neither the inputs nor the results of a sheet are ever all held at once
+        return self.pool.imap(func, items, chunksize=16)
 
     def submit(self, func: Callable, items: list):
         if self.pool is None:
@@ -213,26 +277,24 @@ def _workers(jobs: int, template, kind, config, strict: bool, spill_dir: str) ->
     pool.join()
 
 
-def _prepared_chunks(kind, pending) -> Iterator[tuple[list[PlannedLetter], list[tuple[Prepared, dict]]]]:
-    """The pending letters CHUNK at a time, each with its prepared letter and register data (as validated, read back)."""
-    for start in range(0, len(pending), CHUNK):
-        chunk = pending[start:start + CHUNK]
-        yield chunk, [letter.prepared(kind) for letter in chunk]
+def _prepared_chunks(kind, planned, register, log) -> Iterator[tuple[list[int], list[PlannedLetter], list[tuple[Prepared, dict]]]]:
+    """The pending letters CHUNK at a time: input indexes, letters, and their prepared letter and register data."""
+    for pending in _pending_chunks(kind, planned, register, log):
+        letters = [letter for _i, letter in pending]
+        yield [i for i, _l in pending], letters, [letter.prepared(kind) for letter in letters]
 
 
-def _would_issue(kind, pending, config, register) -> list[LetterResult]:
+def _would_issue(kind, planned, config, register, result: BatchResult) -> None:
     """The numbers a real run would give, in input order, without taking any."""
     counters: dict[tuple[str, int], int] = {}
-    planned = []
-    for chunk, prepared_chunk in _prepared_chunks(kind, pending):
-        for letter, (prepared, _data) in zip(chunk, prepared_chunk):
+    for indexes, chunk, prepared_chunk in _prepared_chunks(kind, planned, register, result.log):
+        for index, letter, (prepared, _data) in zip(indexes, chunk, prepared_chunk):
             key, make_number = numbering_for(config, kind.kind, prepared.letter_date.year)
             slot = (key, prepared.letter_date.year)
             if slot not in counters:
                 counters[slot] = register.last_seq(*slot)
             counters[slot] += 1
-            planned.append(LetterResult(letter, "planned", make_number(counters[slot]), seq=counters[slot]))
-    return planned
+            result.log.add(index, LetterResult(letter, "planned", make_number(counters[slot]), seq=counters[slot]))
 
 
 def _remove_stale_parts(register: Register, out_dir: Path) -> None:
@@ -242,7 +304,7 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
             part.unlink(missing_ok=True)
 
 
-def _issue(kind, pending, result, config, register, template, out_dir, used, mapper, progress, actor) -> None:
+def _issue(kind, planned, total, result, config, register, template, out_dir, used, mapper, progress, actor) -> None:
     """Number, render and register ``pending`` a chunk at a time, one chunk ahead.
 
     While the workers render chunk k+1, this process reserves the numbers of
@@ -253,7 +315,7 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
     done = 0
     register_id = register.register_id
     in_flight = None
-    for chunk, prepared in _prepared_chunks(kind, pending):
+    for indexes, chunk, prepared in _prepared_chunks(kind, planned, register, result.log):
         interrupts.check()  # a Ctrl-C swallowed by a finaliser still stops the batch here
         fits = {}
         if fit_mode(config) != "off":  # measured by the workers, in parallel
@@ -268,7 +330,7 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
         for i, entry in taken.items():
             why = (f"此前已签发，并已由 {entry.superseded_by} 订正" if entry.status == SUPERSEDED
                    else "同时运行的另一批次已为此行签发，保留其文号")
-            result.results.append(LetterResult(chunk[i], "kept", entry.number, entry.output_path or "", why, entry.seq))
+            result.log.add(indexes[i], LetterResult(chunk[i], "kept", entry.number, entry.output_path or "", why, entry.seq))
         seqs = {e.number: e.seq for e in entries}
         jobs_ = []
         for i, entry in zip([i for i in range(len(chunk)) if i not in taken], entries):
@@ -278,30 +340,30 @@ def _issue(kind, pending, result, config, register, template, out_dir, used, map
                              fits.get(i), entry.verify_code))
         del prepared, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
-        started = (mapper.submit(run_job, jobs_), chunk, seqs)
+        started = (mapper.submit(run_job, jobs_), indexes, chunk, seqs)
         if in_flight is not None:
             done += _settle(*in_flight, result, register, out_dir)
             if progress:
-                progress(done, len(pending))
+                progress(done, total)
         in_flight = started
     if in_flight is not None:
         done += _settle(*in_flight, result, register, out_dir)
         if progress:
-            progress(done, len(pending))
+            progress(done, total)
 
 
-def _settle(rendering, chunk: list[PlannedLetter], seqs: dict[str, int], result: BatchResult, register: Register,
-            out_dir: Path) -> int:
+def _settle(rendering, indexes: list[int], chunk: list[PlannedLetter], seqs: dict[str, int], result: BatchResult,
+            register: Register, out_dir: Path) -> int:
     """Wait for a chunk's letters, put them in place durably, then record them; how many."""
     done: list[Done] = rendering.get()
     # durable under their final names before the register says issued (see lettergen.files)
     commit_parts([(d.part, d.path) for d in done if d.error is None], out_dir)
     register.mark_issued_many([(d.number, d.path, d.sha256) for d in done if d.error is None])
     for d in done:
-        letter = chunk[d.index]
+        letter, index = chunk[d.index], indexes[d.index]
         if d.error is None:
-            result.results.append(LetterResult(letter, "issued", d.number, d.path, seq=seqs[d.number], notes=d.notes))
+            result.log.add(index, LetterResult(letter, "issued", d.number, d.path, seq=seqs[d.number], notes=d.notes))
         else:
             register.mark_void(d.number, f"签发失败：{d.error}")
-            result.results.append(LetterResult(letter, "failed", d.number, "", d.error, seqs[d.number]))
+            result.log.add(index, LetterResult(letter, "failed", d.number, "", d.error, seqs[d.number]))
     return len(chunk)  # kept rows of the chunk count as done too

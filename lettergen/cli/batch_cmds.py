@@ -53,7 +53,7 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, s
     for warning in result.warnings:
         click.echo(f"提示：{warning}", err=True)
     if dry_run:
-        for r in result.results:
+        for r in result.iter_results():
             click.echo(f"第{r.letter.rows}行  {STATUS_NAMES[r.status]}  {r.number or ''}  {r.letter.customer}")
         click.echo(f"试运行：将签发 {result.count('planned')} 封，保留 {result.count('kept')} 封，数据有误 {len(result.problems)} 处；未占用文号。")
         return
@@ -63,14 +63,17 @@ def batch_cmd(app, kind, source, out_dir, sheet, group_by, jobs, skip_invalid, s
         click.echo(f"PDF 失败：{number}：{reason}", err=True)
     if outputs.combined_pdf:
         click.echo(f"合并 PDF：{outputs.combined_pdf}")
-    for r in result.results:
+    noted, notes, examples = 0, 0, []  # one pass over the results on disk
+    for r in result.iter_results():
         if r.status == "failed":
             click.echo(f"失败：第{r.letter.rows}行 {r.number}：{r.message}", err=True)
-    noted = [r for r in result.results if r.notes]
+        if r.notes:
+            noted, notes = noted + 1, notes + len(r.notes)
+            examples += [f"  {r.number}：{r.notes[0]}"][:3 - len(examples)]
     if noted:
-        click.echo(f"措辞与时限提示：{len(noted)} 封信函共 {sum(len(r.notes) for r in noted)} 条（见清单“提示”列），例如：", err=True)
-        for r in noted[:3]:
-            click.echo(f"  {r.number}：{r.notes[0]}", err=True)
+        click.echo(f"措辞与时限提示：{noted} 封信函共 {notes} 条（见清单“提示”列），例如：", err=True)
+        for line in examples:
+            click.echo(line, err=True)
     click.echo(
         f"{kind}：签发 {result.count('issued')} 封，保留此前已签发 {result.count('kept')} 封，"
         f"数据有误 {result.count('invalid')} 条，失败 {result.count('failed')} 封"

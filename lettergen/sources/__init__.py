@@ -63,7 +63,7 @@ def _headerless_columns(table: Table) -> list[Problem]:
     for index, header in enumerate(table.headers):
         if header:
             continue
-        row = next((n for n, cells in table.rows if cells[index] is not None), None)
+        row = table.first_filled[index]
         if row is not None:
             name = column_name(table.headers, index)
             found.append(Problem(

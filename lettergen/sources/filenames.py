@@ -5,8 +5,11 @@ a single path component that Windows, macOS and Linux all accept.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+
+from ..spilled import DigestMap
 
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f\ud800-\udfff]+')
 # Invisible characters that can disguise a name (e.g. U+202E flips "cod.exe").
@@ -19,17 +22,41 @@ MAX_BYTES = 240
 FALLBACK = "未命名"
 
 
-class NameSet(set):
-    """A set of file names that also keeps their case-folded forms, so that
-    checking a new name against thousands of taken ones stays O(1)."""
+class NameSet:
+    """File names taken, compared case-insensitively, so that checking a new
+    name against thousands of taken ones stays O(1).
+
+    Only a 128-bit digest of each case-folded name is kept (a batch of
+    100,000 letters must not hold 100,000 names); ``folded`` answers ``in``
+    for an already case-folded name.
+    """
 
     def __init__(self, names=()):
-        super().__init__(names)
-        self.folded = {name.casefold() for name in self}
+        self._digests = DigestMap()
+        self.folded = _FoldedView(self._digests)
+        for name in names:
+            self.add(name)
 
     def add(self, name: str) -> None:
-        super().add(name)
-        self.folded.add(name.casefold())
+        self._digests.setdefault(_digest(name.casefold()), 0)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and _digest(name.casefold()) in self._digests
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+
+class _FoldedView:
+    def __init__(self, digests: DigestMap):
+        self._digests = digests
+
+    def __contains__(self, folded: object) -> bool:
+        return isinstance(folded, str) and _digest(folded) in self._digests
+
+
+def _digest(folded: str) -> bytes:
+    return hashlib.blake2b(folded.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def safe_filename(

@@ -9,17 +9,20 @@ numbers as shown in the spreadsheet.
 Files stream in: a CSV is decoded line by line (an encoding error names its
 row), and both formats stop with a clear message at the row and cell caps of
 :class:`Limits` (``[limits]`` in the settings), so a huge or hostile file
-costs bounded memory and time.
+costs bounded memory and time.  The data rows are kept in an anonymous
+temporary file (:class:`RowStore`), not in memory: a 100,000-row sheet costs
+a few bytes per row here.
 """
 from __future__ import annotations
 
 import csv
 import zipfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..errors import InputFileError
+from ..spilled import SpilledList
 from .excel import cell_row, check_package, excel_text, formulas_without_values, number_text  # noqa: F401
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -41,14 +44,38 @@ class Limits:
         return cls(**{k: int(v) for k, v in (section or {}).items() if k in known})
 
 
+class RowStore(SpilledList):
+    """The data rows of a sheet as a sequence of (row number, cells), kept in an anonymous temporary file.
+
+    Rows are appended while the sheet is read and read back one at a time
+    (by index or in order), padded to ``width`` cells.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.width = 0
+
+    def append(self, number: int, cells: list[str | None]) -> None:  # type: ignore[override]
+        super().append((number, cells))
+        self.width = max(self.width, len(cells))
+
+    def __getitem__(self, index: int) -> tuple[int, list[str | None]]:
+        number, cells = super().__getitem__(index)
+        return number, cells + [None] * (self.width - len(cells))
+
+
 @dataclass
 class Table:
-    """Header row and data rows of one sheet; cells are text or None."""
+    """Header row and data rows of one sheet; cells are text or None.
+
+    ``first_filled[i]`` is the first data row with something in column ``i`` (None: empty column).
+    """
 
     headers: list[str]
     header_row: int
-    rows: list[tuple[int, list[str | None]]]
+    rows: RowStore
     encoding: str | None
+    first_filled: list[int | None] = field(default_factory=list)
 
 
 def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None = None) -> Table:
@@ -86,35 +113,42 @@ def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None
 
 
 def _to_table(path: str, rows, encoding: str | None, limits: Limits = Limits()) -> Table:
-    """Find the header (first non-empty row) and normalise every cell."""
+    """Find the header (first non-empty row) and normalise every cell; the rows go to a :class:`RowStore`."""
     headers: list[str] | None = None
     header_row = 0
-    data: list[tuple[int, list[str | None]]] = []
-    seen: dict[str, str] = {}  # one object per distinct cell text: sheets repeat dates, names, levels
+    data = RowStore()
+    first_filled: list[int | None] = []
     cells_read = 0
-    for number, raw in rows:
-        cells_read += len(raw)
-        if len(data) >= limits.max_rows or cells_read > limits.max_cells:
-            what = (f"超过 {limits.max_rows} 行数据" if len(data) >= limits.max_rows
-                    else f"单元格超过 {limits.max_cells} 个")
-            raise InputFileError(path, f"表格{what}（第{number}行处停止读取；上限见设置 [limits] "
-                                 f"{'max_rows' if len(data) >= limits.max_rows else 'max_cells'}）；请把表格拆成几个文件")
-        cells = [None if c is None else seen.setdefault(c, c) for c in map(_clean, raw)]
-        if not any(c is not None for c in cells):
-            continue
+    try:
+        for number, raw in rows:
+            cells_read += len(raw)
+            if len(data) >= limits.max_rows or cells_read > limits.max_cells:
+                what = (f"超过 {limits.max_rows} 行数据" if len(data) >= limits.max_rows
+                        else f"单元格超过 {limits.max_cells} 个")
+                raise InputFileError(path, f"表格{what}（第{number}行处停止读取；上限见设置 [limits] "
+                                     f"{'max_rows' if len(data) >= limits.max_rows else 'max_cells'}）；请把表格拆成几个文件")
+            cells = list(map(_clean, raw))
+            if not any(c is not None for c in cells):
+                continue
+            if headers is None:
+                headers = [c or "" for c in cells]
+                header_row = number
+            else:
+                _refuse_formulas(path, number, headers, cells)
+                data.append(number, cells)
+                first_filled += [None] * (len(cells) - len(first_filled))
+                for index, cell in enumerate(cells):
+                    if cell is not None and first_filled[index] is None:
+                        first_filled[index] = number
         if headers is None:
-            headers = [c or "" for c in cells]
-            header_row = number
-        else:
-            _refuse_formulas(path, number, headers, cells)
-            data.append((number, cells))
-    if headers is None:
-        raise InputFileError(path, "文件是空的（没有表头行）")
-    width = max([len(headers), *(len(c) for _, c in data)])
+            raise InputFileError(path, "文件是空的（没有表头行）")
+    except BaseException:
+        data.close()
+        raise
+    data.width = width = max(len(headers), data.width)
     headers += [""] * (width - len(headers))
-    for _, cells in data:
-        cells += [None] * (width - len(cells))
-    return Table(headers, header_row, data, encoding)
+    first_filled += [None] * (width - len(first_filled))
+    return Table(headers, header_row, data, encoding, first_filled)
 
 
 EXCEL_ERRORS = {"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..models import Problem
+from ..spilled import DigestMap
 from .fields import Slot
 from .readers import Table
 
@@ -74,22 +75,37 @@ def iter_records(
 ) -> Iterator[Record]:
     """The records of ``table`` one at a time (problems appended to ``problems`` as found).
 
-    A first pass only notes which rows make each record (row indexes, not
-    copies); each record's nested data is built when it is asked for, so a
-    caller that lets go of each record never holds the data of the whole sheet.
+    Without a group column each row is a record, built as it is read.  With
+    one, a first pass only notes which rows make each record (row indexes,
+    not copies); each record's nested data is built when it is asked for,
+    from the rows kept on disk (:class:`~lettergen.sources.readers.RowStore`),
+    so a caller that lets go of each record never holds the data of the
+    whole sheet.  What stays in memory is a digest per row (to spot
+    duplicate rows) and, when grouping, the row indexes of each group.
     """
-    groups: dict[object, list[int]] = {}
-    seen: dict[bytes, int] = {}  # a digest per row, not a copy of its cells
+    seen = DigestMap()  # a digest per row, not a copy of its cells
     group_header = table.headers[group_col] if group_col is not None else ""
-    for index, (number, cells) in enumerate(table.rows):
+
+    def is_new(number: int, cells: list[str | None]) -> bool:
         identical = seen.setdefault(hashlib.blake2b(repr(tuple(cells)).encode("utf-8"), digest_size=16).digest(), number)
         if identical != number:
             problems.append(Problem("", "整行", f"与第{identical}行完全重复，已忽略", row=number))
+        return identical == number
+
+    if group_col is None:
+        for number, cells in table.rows:
+            if is_new(number, cells):
+                group = _Group([number])
+                _add_row(group, number, cells, slots, columns, group_header, number, problems)
+                data = _nest(group)
+                yield Record(group.rows, data, columns, source_key(data))  # columns: shared, read-only
+        return
+    groups: dict[object, list[int]] = {}
+    for index, (number, cells) in enumerate(table.rows):
+        if not is_new(number, cells):
             continue
-        if group_col is None:
-            key: object = number
-        elif cells[group_col] is None:
-            key = ("row", number)
+        if cells[group_col] is None:
+            key: object = ("row", number)
             problems.append(Problem(
                 "", group_header, f"分组列「{group_header}」为空，无法确定本行属于哪封信函",
                 row=number, column=group_header,

@@ -1,0 +1,84 @@
+"""A batch's memory does not grow with its sheet (issue 13: "memory flat").
+
+Not a timed test and not a measurement of bytes (``benchmarks/bench_batch.py``
+measures the peak memory of the process tree): the batch process is watched
+while it runs, through its own hooks (the validation of each record, the
+progress callback after each chunk), and the objects it holds per input
+record are counted with :func:`gc.get_objects` — sheet records, planned
+letters and letter results.  Before letters were streamed, a batch held all
+of them until the end; now a batch of 12 chunks holds no more of them than a
+batch of 4, a few chunks' worth, and still reports every letter, in input
+order, in its result and manifest.
+"""
+from __future__ import annotations
+
+import gc
+from collections import Counter
+
+import pytest
+
+import lettergen.batch.plan as plan_module
+import lettergen.batch.run as run_module
+from lettergen.batch import generate
+from lettergen.batch.plan import PlannedLetter
+from lettergen.batch.run import LetterResult
+from lettergen.sources import Record
+from tests.test_batch import Workspace, invoice_row, read_csv_rows, write_csv
+
+CHUNK = 10
+WATCHED = (Record, PlannedLetter, LetterResult)
+
+
+def _held() -> Counter:
+    return Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, WATCHED))
+
+
+def _batch(tmp_path, capsys, monkeypatch, rows: int, *, group: bool = False) -> tuple[Counter, Workspace]:
+    """Run a ``rows``-row batch (jobs=1, CHUNK letters a chunk); the most of each watched type held at once."""
+    ws = Workspace(tmp_path / f"n{rows}", capsys)
+    if group:  # two invoice rows per customer, one letter each
+        data = [invoice_row(i // 2, {"发票或合同号": f"发票 No. {i:08d}"}) for i in range(2 * rows)]
+    else:
+        data = [invoice_row(i) for i in range(1, rows + 1)]
+    source = write_csv(tmp_path / f"n{rows}.csv", data)
+    most: Counter = Counter()
+
+    def look() -> None:
+        gc.collect()
+        most.update({k: v - most[k] for k, v in _held().items() if v > most[k]})
+
+    checked = 0
+    validate = plan_module.check_record
+
+    def check_record(data):
+        nonlocal checked
+        checked += 1
+        if checked % 40 == 0:
+            look()
+        return validate(data)
+
+    monkeypatch.setattr(run_module, "CHUNK", CHUNK)
+    monkeypatch.setattr(plan_module, "check_record", check_record)
+    result, outputs = generate("payment_reminder", source, ws.config, ws.out, jobs=1,
+                               group_by="客户名称" if group else None, progress=lambda done, total: look())
+    assert checked == rows
+    look()
+    assert result.count("issued") == rows and result.ok
+    letters = list(result.iter_results())  # read back from disk, in input order
+    assert [r.status for r in letters] == ["issued"] * rows
+    assert [r.letter.record.rows[0] for r in letters] == sorted(r.letter.record.rows[0] for r in letters)
+    manifest = read_csv_rows(outputs.manifest_csv)
+    assert [m["文号"] for m in manifest] == [r.number for r in letters]
+    assert len(ws.letters()) == rows
+    return most, ws
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["one row a letter", "grouped rows"])
+def test_a_batch_holds_a_few_chunks_of_letters_whatever_its_size(tmp_path, capsys, monkeypatch, group):
+    small, _ = _batch(tmp_path / "small", capsys, monkeypatch, 4 * CHUNK, group=group)
+    large, _ = _batch(tmp_path / "large", capsys, monkeypatch, 12 * CHUNK, group=group)
+    for name in ("Record", "PlannedLetter", "LetterResult"):
+        # a chunk being prepared, one rendering, one settling (+ the one being read)
+        assert large[name] <= 3 * CHUNK + 2, (name, large)
+        assert large[name] <= small[name] + 2, (name, small, large)
+    assert large["PlannedLetter"] >= CHUNK  # the watch saw letters being issued (the test can fail)
