@@ -61,6 +61,8 @@ class LetterValidator(Validator):
 
     def _normalize_coerce_to_decimal(self, value):
         parsed = parse_decimal(value)
+        if parsed is None and isinstance(value, Decimal):
+            return str(value)  # NaN or infinity (from a program): not an amount, and said so by the type rule
         return value if parsed is None else parsed
 
     def _normalize_coerce_to_int(self, value):

@@ -184,3 +184,11 @@ def test_threads_validating_the_same_kind_get_their_own_answers(project_config, 
         sys.setswitchinterval(switch)
     assert together == alone
     assert {len(problems) for problems, _ in alone} == {0, 1}
+
+
+@pytest.mark.parametrize("amount", [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), float("nan"), float("-inf")])
+def test_an_amount_that_is_not_a_number_is_a_problem_not_a_crash(project_config, sample_data, amount):
+    data = sample_data("payment_reminder")
+    data["items"][0]["amount"] = amount  # a program can send these; a clerk's sheet cannot
+    result = api.validate("payment_reminder", data, project_config)
+    assert [(p.path, p.message.split("，")[0]) for p in result.problems] == [("items.0.amount", "不是有效的金额")]
