@@ -18,7 +18,7 @@ from .errors import ConfigError, ConversionError, InvalidInput, TemplateError
 from .housestyle.estimate import surely_one_page
 from .housestyle.fit import FIT_KEY, apply_fit, choose_fit
 from .housestyle.profiles import load_profile
-from .housestyle.tablefit import fit_table_columns, fit_tables
+from .housestyle.tablefit import fit_document
 from .models import Problem
 from .pictures import PICTURE_SETTINGS, add_letter_pictures, load_pictures
 from .rendering import CompiledTemplate, load_template, to_context
@@ -131,7 +131,7 @@ def render_context(template: CompiledTemplate, context: dict[str, Any], number: 
     ``verify_code`` (the register entry's) prints the QR code of the letter's check
     page when the context keeps a public URL (``[service] public_url``); without it
     (drafts, trial renders) there is no QR code, but the room for it is checked."""
-    docx = fit_table_columns(template.render({"corrects": None, **context, "number": number}))
+    docx = template.render({"corrects": None, **context, "number": number}, document_hook=fit_document)
     return _finish_letter(docx, context, identity, number, verify_code)
 
 
@@ -142,9 +142,8 @@ def render_with_text(template: CompiledTemplate, context: dict[str, Any], number
     The same bytes as :func:`render_context`; the wording checks of a batch
     read the XML from here instead of unpacking the package again.
     """
-    docx, xml = template.render_with_text({"corrects": None, **context, "number": number})
-    docx, refit = fit_tables(docx)
-    return _finish_letter(docx, context, identity, number, verify_code), refit.decode("utf-8") if refit else xml
+    docx, xml = template.render_with_text({"corrects": None, **context, "number": number}, document_hook=fit_document)
+    return _finish_letter(docx, context, identity, number, verify_code), xml
 
 
 def _finish_letter(docx: bytes, context: dict[str, Any], identity: dict[str, str] | None, number: str,

@@ -9,7 +9,7 @@ import pytest
 
 import lettergen
 from lettergen.housestyle import PROFILES
-from lettergen.housestyle.tablefit import _refit, fit_table_columns, words
+from lettergen.housestyle.tablefit import _refit, fit_document, fit_table_columns, words
 from lettergen.housestyle.tables import text_width_pt
 from lettergen.letters import prepare, render_context, template_for
 
@@ -81,6 +81,9 @@ def test_rendered_reminder_gives_a_long_reference_its_room(project_config, sampl
         assert after[0] - 216 >= text_width_pt("合同 HT-2026-000123", 10.5) * 20
     assert fit_table_columns(letter) == letter  # settled: a second pass changes nothing
     refitted = fit_table_columns(raw)
+    # the renderer's document hook (refit before zipping) gives what refitting the package gives
+    assert template.render({"corrects": None, **prepared.context, "number": NUMBER},
+                           document_hook=fit_document) == refitted
     with zipfile.ZipFile(io.BytesIO(raw)) as old, zipfile.ZipFile(io.BytesIO(refitted)) as new:
         assert new.testzip() is None and old.namelist() == new.namelist()
         assert [old.read(n) for n in old.namelist() if n != "word/document.xml"] == [

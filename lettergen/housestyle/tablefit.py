@@ -25,6 +25,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from typing import Callable
 
 from docx.oxml.ns import qn
 from lxml import etree
@@ -56,17 +57,26 @@ def fit_tables(docx: bytes) -> tuple[bytes, bytes | None]:
         xml = zf.read(DOCUMENT_PART)
         if b"<w:tbl>" not in xml:
             return docx, None
-        size_pt = _table_size_pt(zf.read(STYLES_PART))
+        new = fit_document(xml, lambda name: zf.read(name))
+    return (docx, None) if new is None else (zipwriter.replace_parts(docx, {DOCUMENT_PART: new}), new)
+
+
+def fit_document(xml: bytes, part: Callable[[str], bytes]) -> bytes | None:
+    """The refitted ``word/document.xml``, or None when nothing changes (``part`` reads the
+    package's other parts).  As a renderer's ``document_hook`` it runs before the package is
+    zipped, so the document part is compressed once."""
+    if b"<w:tbl>" not in xml:
+        return None
+    size_pt = _table_size_pt(part(STYLES_PART))
     if size_pt is None:  # not a house-style letter: its tables are its own
-        return docx, None
+        return None
     root = etree.fromstring(xml)
     changed = False
     for tbl in root.iter(_TBL):
         changed |= _refit(tbl, size_pt)
     if not changed:
-        return docx, None
-    new = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    return zipwriter.replace_parts(docx, {DOCUMENT_PART: new}), new
+        return None
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 @functools.lru_cache(maxsize=16)

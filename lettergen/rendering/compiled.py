@@ -20,7 +20,7 @@ import traceback
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError
@@ -39,6 +39,8 @@ _LISTING_CHARS = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
 _LISTING_ONLY = re.compile(r"[\t\n\a\f]")
 _DOCPR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
 _state = threading.local()
+#: ``hook(document_xml, part)``: a new ``word/document.xml``, or None to keep it (see :meth:`CompiledTemplate.render`).
+DocumentHook = Callable[[bytes, Callable[[str], bytes]], "bytes | None"]
 _patcher = DocxTemplate.__new__(DocxTemplate)
 
 
@@ -114,19 +116,24 @@ class CompiledTemplate:
 
     def render(self, context: dict[str, Any], *, replace: dict[str, bytes] | None = None,
                pending_rels: dict[str, list[tuple[str, str, str, bool]]] | None = None,
-               limits: Limits | None = None) -> bytes:
+               limits: Limits | None = None, document_hook: DocumentHook | None = None) -> bytes:
         """Render ``context`` into a complete .docx (bytes).
 
         ``replace`` maps zip names to new contents (pictures, embedded files);
         ``pending_rels`` are relationships made before rendering (hyperlink ids);
-        ``limits`` overrides what the letter may cost (:class:`Limits`).
+        ``limits`` overrides what the letter may cost (:class:`Limits`);
+        ``document_hook(document_xml, part)`` may return a new rendered
+        ``word/document.xml`` (``part(name)`` reads any other part), applied
+        before the package is zipped (e.g. the house style's table widths).
         """
-        return self.render_with_text(context, replace=replace, pending_rels=pending_rels, limits=limits)[0]
+        return self.render_with_text(context, replace=replace, pending_rels=pending_rels, limits=limits,
+                                     document_hook=document_hook)[0]
 
     def render_with_text(self, context: dict[str, Any], *, replace: dict[str, bytes] | None = None,
                          pending_rels: dict[str, list[tuple[str, str, str, bool]]] | None = None,
-                         limits: Limits | None = None) -> tuple[bytes, str]:
-        """:meth:`render`, plus the rendered ``word/document.xml`` as text (for checks that read it)."""
+                         limits: Limits | None = None,
+                         document_hook: DocumentHook | None = None) -> tuple[bytes, str]:
+        """:meth:`render`, plus the final ``word/document.xml`` as text (for checks that read it)."""
         changes = PackageChanges(self.blobs, self.shape_base, pending_rels)
         rendered: dict[str, str] = {}
         outer = getattr(_state, "changes", None), getattr(_state, "data_tags", 0)
@@ -146,6 +153,10 @@ class CompiledTemplate:
             out[CORE_PART] = core
         out.update(replace or {})
         body = rendered.get("word/document.xml")
+        if document_hook is not None and body is not None:
+            changed = document_hook(out["word/document.xml"], lambda name: out.get(name) or self.blobs[name])
+            if changed is not None:
+                out["word/document.xml"], body = changed, changed.decode("utf-8")
         if body is None:
             body = self.blobs["word/document.xml"].decode("utf-8")
         return self._finish(out, rendered, changes, data_tags), body
