@@ -37,6 +37,7 @@ CASES = [
     ("return_days = 7", "return_dys = 7", "[policy] return_dys：未知的设置项，是否想写「return_days」？"),
     ("width = 0 ", "width = \"3\" ", "[numbering] width：应为整数"),
     ('filename = "{number}_{customer}"', 'filename = "{number_{customer}"', "[output] filename：格式「{number_{customer}」的花括号不配对"),
+    ('# journal = "wal"', 'journal = "memory"', "[register] journal："),
 ]
 
 
@@ -69,3 +70,14 @@ def test_missing_organisation_is_one_settings_error_not_a_problem_per_row(tmp_pa
     code, err = _run(["--config", str(path), "batch", "payment_reminder", SAMPLE, "--dry-run"], capsys)
     assert code == 3, err
     assert str(path) in err and "缺少 [organisation]" in err and "第2行" not in err
+
+
+def test_register_journal_setting_reaches_the_register(tmp_path):
+    import sqlite3
+
+    from lettergen.issuing import open_register
+
+    path = _settings(tmp_path, BUNDLED.replace('# journal = "wal"', 'journal = "delete"', 1))
+    open_register(load_config(path)).close()
+    with sqlite3.connect(tmp_path / "reg.sqlite") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
