@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
+
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from lettergen.service.protocol import NoDelayH11Protocol
+from lettergen.service.protocol import NoDelayH11Protocol, NoDelayHttpToolsProtocol
 
 
 async def _accepted_nodelay(protocol_class) -> int:
@@ -45,11 +47,17 @@ async def _accepted_nodelay(protocol_class) -> int:
         server.close()
 
 
-def test_connections_of_a_socket_bound_for_several_workers_have_nodelay():
-    assert asyncio.run(_accepted_nodelay(NoDelayH11Protocol)) == 1
+@pytest.mark.parametrize("protocol", [NoDelayHttpToolsProtocol, NoDelayH11Protocol])  # the first is what serve uses
+def test_connections_of_a_socket_bound_for_several_workers_have_nodelay(protocol):
+    assert asyncio.run(_accepted_nodelay(protocol)) == 1
 
 
 def test_plain_h11_on_such_a_socket_leaves_nagle_on():
     # The reason for the class: if uvicorn or asyncio ever fix it, this shows it.
     from uvicorn.protocols.http.h11_impl import H11Protocol
     assert asyncio.run(_accepted_nodelay(H11Protocol)) == 0
+
+
+def test_serve_runs_the_c_parser_and_uvloop_when_installed():
+    from lettergen.service.protocol import server_options
+    assert server_options() == {"http": NoDelayHttpToolsProtocol, "loop": "uvloop"}

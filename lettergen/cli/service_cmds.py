@@ -26,13 +26,13 @@ def serve_cmd(app, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from ..service.app import CONFIG_ENV
-    from ..service.protocol import NoDelayH11Protocol
+    from ..service.protocol import server_options
 
     app.config  # a broken settings file fails here, not in every worker  # noqa: B018
     if app.config.source is not None:
         os.environ[CONFIG_ENV] = str(app.config.source)
     uvicorn.run("lettergen.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                http=NoDelayH11Protocol, access_log=False, log_level="info", timeout_graceful_shutdown=10)
+                **server_options(), access_log=False, log_level="info", timeout_graceful_shutdown=10)
 
 
 @cli.group("keys")
