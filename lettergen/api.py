@@ -29,7 +29,7 @@ from .files import sha256_file, write_atomic
 from .inputs import DEFAULT_MAX_DEPTH, parse_document
 from .issuing import Issued, issue, open_register, recover, regenerate
 from .issuing_group import GroupIssuer
-from .letters import fit_letter, prepare, render_context, template_for, template_path, with_defaults
+from .letters import fit_and_render, prepare, render_context, template_for, template_path, with_defaults
 from .models import KindInfo, RenderedLetter
 from .register import Entry, Register, VerifyReport
 from .register.idempotency import IdempotencyStore, in_flight
@@ -106,7 +106,7 @@ def render_letter(kind: str, data: dict[str, Any], *, number: str, config: Confi
     cfg = _config(config)
     prepared = prepare(kind, data, cfg, today=today)
     template = template_for(cfg, kind)
-    docx = fit_letter(template, prepared.context, cfg, number) or render_context(template, prepared.context, number)
+    docx = fit_and_render(template, prepared.context, cfg, number)
     return RenderedLetter(kind, number, prepared.context, docx, template.name, template.sha256, prepared.warnings)
 
 

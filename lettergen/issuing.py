@@ -26,7 +26,7 @@ from .config import Config
 from .errors import CheckFailed, OutputExists, RegisterError
 from .files import sha256_file, write_atomic
 from .identity import check_register, letter_identity
-from .letters import Prepared, fit_letter, prepare, render_context, template_for
+from .letters import Prepared, fit_and_render, prepare, render_context, template_for
 from .numbering import numbering_for
 from .preflight import check_config, check_filename_pattern, check_output_folder
 from .register import Entry, Register
@@ -143,8 +143,7 @@ def issue(
         prepared.context["corrects"] = corrects
     template = template_for(config, kind)
     # the fit is stored with the context; the trial rendering: template errors consume no number
-    trial = (fit_letter(template, prepared.context, config, PLACEHOLDER_NUMBER)
-             or render_context(template, prepared.context, PLACEHOLDER_NUMBER))
+    trial = fit_and_render(template, prepared.context, config, PLACEHOLDER_NUMBER)
     findings = quality_gate(prepared, trial, config, strict=strict)
     check_config(config)
     if output is None:

@@ -29,7 +29,7 @@ from .config import Config
 from .files import write_atomic
 from .identity import check_register, letter_identity
 from .issuing import PLACEHOLDER_NUMBER, Issued, output_name, quality_gate, recover, reserve_spec
-from .letters import Prepared, fit_letter, prepare, render_context, template_for
+from .letters import Prepared, fit_and_render, prepare, render_context, template_for
 from .preflight import check_filename_pattern, check_output_folder
 from .register import Entry, Register
 from .sources import NameSet
@@ -76,8 +76,7 @@ class GroupIssuer:
         prepared = prepare(kind, data, cfg)
         template = template_for(cfg, kind)
         # the fit is stored with the context; the trial rendering: template errors consume no number
-        trial = (fit_letter(template, prepared.context, cfg, PLACEHOLDER_NUMBER)
-                 or render_context(template, prepared.context, PLACEHOLDER_NUMBER))
+        trial = fit_and_render(template, prepared.context, cfg, PLACEHOLDER_NUMBER)
         findings = quality_gate(prepared, trial, cfg, strict=strict)
         check_filename_pattern(cfg.filename_pattern)  # settings problems must not cost a number
         spec = reserve_spec(cfg, prepared, template.name, template.sha256, actor=actor, idempotency_key=idempotency_key)

@@ -167,6 +167,12 @@ def fit_mode(config: Config) -> str:
     return mode
 
 
+def fit_and_render(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str) -> bytes:
+    """:func:`fit_letter` (the fit stored in ``context``), then the letter rendered with ``number``:
+    the rendering the fitting made on the way when it stored no fit, else a fresh one."""
+    return fit_letter(template, context, config, number) or render_context(template, context, number)
+
+
 def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str) -> bytes | None:
     """Measure the letter with LibreOffice and, if it overflows its last page by a
     little, store the tighter spacing that saves the page in ``context`` (from

@@ -36,7 +36,9 @@ class NoDelayH11Protocol(H11Protocol):
         super().connection_made(transport)
 
 
-if importlib.util.find_spec("httptools") is not None:
+HAS_HTTPTOOLS = importlib.util.find_spec("httptools") is not None
+
+if HAS_HTTPTOOLS:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class NoDelayHttpToolsProtocol(HttpToolsProtocol):
@@ -49,6 +51,5 @@ if importlib.util.find_spec("httptools") is not None:
 
 def server_options() -> dict[str, Any]:
     """uvicorn's ``http`` and ``loop`` for ``lettergen serve``: httptools and uvloop when installed."""
-    fast_http = importlib.util.find_spec("httptools") is not None
-    return {"http": NoDelayHttpToolsProtocol if fast_http else NoDelayH11Protocol,
+    return {"http": NoDelayHttpToolsProtocol if HAS_HTTPTOOLS else NoDelayH11Protocol,
             "loop": "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"}
