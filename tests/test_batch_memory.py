@@ -82,3 +82,34 @@ def test_a_batch_holds_a_few_chunks_of_letters_whatever_its_size(tmp_path, capsy
         assert large[name] <= 3 * CHUNK + 2, (name, large)
         assert large[name] <= small[name] + 2, (name, small, large)
     assert large["PlannedLetter"] >= CHUNK  # the watch saw letters being issued (the test can fail)
+
+
+def test_the_batch_process_reads_no_letter_context_only_registrations(tmp_path, capsys, monkeypatch):
+    """The workers read each letter's context (to render it); the batch process numbers and
+    files letters from their compact registrations and reads one context only, for its trial
+    render before numbers are taken.  Each read notes its process (forked workers inherit the patch)."""
+    import os
+
+    import lettergen.batch.work as work_module
+    from lettergen import jsondata
+
+    ws = Workspace(tmp_path / "ws", capsys)
+    source = write_csv(tmp_path / "rows.csv", [invoice_row(i) for i in range(1, 31)])
+    reads = tmp_path / "reads"
+    real = work_module.load_spilled
+
+    def noted(spilled):
+        with open(reads, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(spilled)
+
+    monkeypatch.setattr(work_module, "load_spilled", noted)
+    result, _ = generate("payment_reminder", source, ws.config, ws.out, jobs=2)
+    assert result.ok and result.count("issued") == 30
+    pids = Counter(reads.read_text().split())
+    assert pids.pop(str(os.getpid())) == 1  # the trial render
+    assert sum(pids.values()) == 30  # every letter's context was read where it was rendered
+    entries = ws.entries()
+    assert [e.customer for e in entries] == [f"测试客户{i:04d}有限公司" for i in range(1, 31)]
+    context = jsondata.decode(entries[0].data["context"])  # the registration's JSON text, stored as made
+    assert context["recipient"]["name"] == "测试客户0001有限公司"

@@ -13,7 +13,7 @@ from ..models import Problem
 from ..schemas import KindSchema, load_kind
 from ..spilled import DigestMap
 from ..sources import Field, Limits, Record, read_records
-from .work import Spilled, as_prepared, check_record, set_state
+from .work import Registration, Spilled, as_prepared, check_record, load_registration, set_state
 
 
 @dataclass(slots=True)
@@ -33,9 +33,13 @@ class PlannedLetter:
     warnings: list[Problem] = field(default_factory=list)
     spilled: Spilled | None = None
 
-    def prepared(self, kind: KindSchema) -> tuple[Prepared, dict]:
-        """The validated letter and its register data, read back from the spill file."""
+    def prepared(self, kind: KindSchema) -> Prepared:
+        """The validated letter, read back from the spill file."""
         return as_prepared(kind, self.spilled)
+
+    def registration(self, kind: KindSchema) -> Registration:
+        """What numbering and the register need of the letter, read back from the spill file."""
+        return load_registration(kind, self.spilled)
 
     @property
     def rows(self) -> str:

@@ -31,8 +31,8 @@ from ..errors import InvalidInput
 from ..files import commit_parts
 from ..identity import check_register, letter_identity
 from ..housestyle.fit import FIT_KEY
-from ..issuing import PLACEHOLDER_NUMBER, open_register, output_name, recover, register_data, reserve_spec
-from ..letters import Prepared, fit_mode, render_context, template_for
+from ..issuing import PLACEHOLDER_NUMBER, open_register, output_name, recover, reserve_spec
+from ..letters import fit_mode, render_context, template_for
 from ..models import Problem
 from ..numbering import numbering_for
 from ..preflight import check_config, check_filename_pattern, check_output_folder
@@ -42,7 +42,7 @@ from ..sources import NameSet
 from ..spilled import SpilledList
 from .plan import PlannedLetter, stream_plan
 from .results import ResultLog
-from .work import Done, Job, close_spill, fit_spilled, init_worker, run_job, set_state, spill_folder
+from .work import Done, Job, Registration, close_spill, fit_spilled, init_worker, registration, run_job, set_state, spill_folder
 
 CHUNK = 100  # letters reserved per transaction; an interruption voids at most this many
 
@@ -152,7 +152,7 @@ def run_batch(
             trial = b""
             if first is not None:
                 # a template that cannot render this data must fail before numbers are taken
-                trial = render_context(template, first.prepared(kind_schema)[0].context, PLACEHOLDER_NUMBER)
+                trial = render_context(template, first.prepared(kind_schema).context, PLACEHOLDER_NUMBER)
             check_config(config)
             check_filename_pattern(config.filename_pattern)  # a settings error must not cost numbers
             if dry_run:
@@ -277,20 +277,20 @@ def _workers(jobs: int, template, kind, config, strict: bool, spill_dir: str) ->
     pool.join()
 
 
-def _prepared_chunks(kind, planned, register, log) -> Iterator[tuple[list[int], list[PlannedLetter], list[tuple[Prepared, dict]]]]:
-    """The pending letters CHUNK at a time: input indexes, letters, and their prepared letter and register data."""
+def _registered_chunks(kind, planned, register, log) -> Iterator[tuple[list[int], list[PlannedLetter], list[Registration]]]:
+    """The pending letters CHUNK at a time: input indexes, letters, and what registering each needs."""
     for pending in _pending_chunks(kind, planned, register, log):
         letters = [letter for _i, letter in pending]
-        yield [i for i, _l in pending], letters, [letter.prepared(kind) for letter in letters]
+        yield [i for i, _l in pending], letters, [letter.registration(kind) for letter in letters]
 
 
 def _would_issue(kind, planned, config, register, result: BatchResult) -> None:
     """The numbers a real run would give, in input order, without taking any."""
     counters: dict[tuple[str, int], int] = {}
-    for indexes, chunk, prepared_chunk in _prepared_chunks(kind, planned, register, result.log):
-        for index, letter, (prepared, _data) in zip(indexes, chunk, prepared_chunk):
-            key, make_number = numbering_for(config, kind.kind, prepared.letter_date.year)
-            slot = (key, prepared.letter_date.year)
+    for indexes, chunk, registrations in _registered_chunks(kind, planned, register, result.log):
+        for index, letter, info in zip(indexes, chunk, registrations):
+            key, make_number = numbering_for(config, kind.kind, info.letter_date.year)
+            slot = (key, info.letter_date.year)
             if slot not in counters:
                 counters[slot] = register.last_seq(*slot)
             counters[slot] += 1
@@ -315,17 +315,18 @@ def _issue(kind, planned, total, result, config, register, template, out_dir, us
     done = 0
     register_id = register.register_id
     in_flight = None
-    for indexes, chunk, prepared in _prepared_chunks(kind, planned, register, result.log):
+    for indexes, chunk, registrations in _registered_chunks(kind, planned, register, result.log):
         interrupts.check()  # a Ctrl-C swallowed by a finaliser still stops the batch here
         fits = {}
         if fit_mode(config) != "off":  # measured by the workers, in parallel
             for i, fit in enumerate(mapper(fit_spilled, [letter.spilled for letter in chunk])):
                 if fit:  # kept with the register's data (reissues) and sent to the worker that renders it
-                    p = prepared[i][0]
+                    p = chunk[i].prepared(kind)
                     p.context[FIT_KEY] = fits[i] = fit
-                    prepared[i] = (p, register_data(p))
-        specs = [reserve_spec(config, p, template.name, template.sha256, data=data, actor=actor,
-                              batch_id=result.batch_id, source_key=l.record.source_key) for l, (p, data) in zip(chunk, prepared)]
+                    registrations[i] = registration(p)
+        specs = [reserve_spec(config, info, template.name, template.sha256, data=info.data, actor=actor,
+                              batch_id=result.batch_id, source_key=l.record.source_key)
+                 for l, info in zip(chunk, registrations)]
         entries, taken = register.claim_many(specs)  # rows another run claimed meanwhile are kept, not issued twice
         for i, entry in taken.items():
             why = (f"此前已签发，并已由 {entry.superseded_by} 订正" if entry.status == SUPERSEDED
@@ -334,11 +335,10 @@ def _issue(kind, planned, total, result, config, register, template, out_dir, us
         seqs = {e.number: e.seq for e in entries}
         jobs_ = []
         for i, entry in zip([i for i in range(len(chunk)) if i not in taken], entries):
-            p, _data = prepared[i]
-            name = output_name(config, p, entry.number, entry.seq, used)
+            name = output_name(config, registrations[i], entry.number, entry.seq, used)
             jobs_.append(Job(i, entry.number, str(out_dir / name), chunk[i].spilled, letter_identity(entry, register_id),
                              fits.get(i), entry.verify_code))
-        del prepared, specs
+        del registrations, specs
         register.plan_outputs([(j.number, j.path) for j in jobs_])
         started = (mapper.submit(run_job, jobs_), indexes, chunk, seqs)
         if in_flight is not None:

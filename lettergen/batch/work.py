@@ -7,9 +7,12 @@ a worker, and only small results travel back.
 
 Every record is validated once.  The worker that validates it appends the
 normalised document and the template context (pickled) to its own spill
-file in a private temporary folder and returns where; issuing reads them
-back from there, so neither a second Cerberus pass nor the contexts of a
-whole sheet in memory are needed.
+file in a private temporary folder, followed by what numbering needs (a
+:class:`Registration`: date, customer, subject and the register's JSON
+text), and returns where.  The batch process reads back only the
+registration; the worker that renders the letter reads its context.  So
+neither a second Cerberus pass nor the contexts of a whole sheet in memory
+are needed, and the batch process never unpickles a context.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import tempfile
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -31,13 +35,36 @@ from ..housestyle.fit import FIT_KEY
 from ..issuing import register_data
 from ..letters import Prepared, prepare, render_context, render_with_text
 from ..models import Problem
+from ..register.entry import DumpedData, dump_data
 from ..rendering import CompiledTemplate
 from ..schemas import KindSchema
 
 _state: dict[str, Any] = {}
 
-#: Where a prepared letter was spilled: (spill file, offset, length of the letter, length of its register data).
+#: Where a prepared letter was spilled: (spill file, offset, length of the letter, length of its registration).
 Spilled = tuple[str, int, int, int]
+
+
+@dataclass(slots=True)
+class Registration:
+    """What the batch process needs to number, name and register a letter (not its context):
+    duck-types :class:`~lettergen.letters.Prepared` for ``reserve_spec`` and ``output_name``."""
+
+    kind: KindSchema
+    letter_date: date
+    customer: str
+    subject: str
+    data: DumpedData  # register_data() as JSON text, made where the letter was validated
+
+
+def registration(prepared: Prepared) -> Registration:
+    return Registration(prepared.kind, prepared.letter_date, prepared.customer, prepared.subject,
+                        DumpedData(dump_data(register_data(prepared))))
+
+
+def _registration_blob(prepared: Prepared) -> bytes:
+    r = registration(prepared)
+    return pickle.dumps((r.letter_date, r.customer, r.subject, str(r.data)), pickle.HIGHEST_PROTOCOL)
 
 
 def set_state(template: CompiledTemplate, kind: KindSchema, config: Config, strict: bool = False,
@@ -114,16 +141,25 @@ def _spill(letter: bytes, data: bytes) -> Spilled:
     return _state["spill_path"], offset, len(letter), len(data)
 
 
-def load_spilled(spilled: Spilled, *, with_data: bool = False) -> tuple:
-    """(document, context) a worker spilled for a valid record; with ``with_data``, also its register data."""
-    path, offset, length, data_length = spilled
+def _read(path: str, length: int, offset: int) -> bytes:
     fd = os.open(path, os.O_RDONLY)
     try:
-        blob = os.pread(fd, length + (data_length if with_data else 0), offset)
+        return os.pread(fd, length, offset)
     finally:
         os.close(fd)
-    letter = pickle.loads(blob[:length])
-    return (*letter, pickle.loads(blob[length:])) if with_data else letter
+
+
+def load_spilled(spilled: Spilled) -> tuple:
+    """(document, context) a worker spilled for a valid record."""
+    path, offset, length, _registration_length = spilled
+    return pickle.loads(_read(path, length, offset))
+
+
+def load_registration(kind: KindSchema, spilled: Spilled) -> Registration:
+    """The :class:`Registration` a worker spilled for a valid record (its context is not read)."""
+    path, offset, length, registration_length = spilled
+    letter_date, customer, subject, data = pickle.loads(_read(path, registration_length, offset + length))
+    return Registration(kind, letter_date, customer, subject, DumpedData(data))
 
 
 def check_record(data: dict[str, Any]) -> Checked:
@@ -142,16 +178,16 @@ def check_record(data: dict[str, Any]) -> Checked:
         except CheckFailed as exc:
             checked.problems = [Problem("", "措辞与时限", str(f)) for f in exc.findings]
     if not checked.problems and _state.get("spill_dir"):
-        # the register's JSON form is made here, in parallel, not in the batch process
+        # the register's JSON text is made here, in parallel, not in the batch process
         letter = pickle.dumps((prepared.document, prepared.context), pickle.HIGHEST_PROTOCOL)
-        checked.spilled = _spill(letter, pickle.dumps(register_data(prepared), pickle.HIGHEST_PROTOCOL))
+        checked.spilled = _spill(letter, _registration_blob(prepared))
     return checked
 
 
-def as_prepared(kind: KindSchema, spilled: Spilled) -> tuple[Prepared, dict]:
-    """The spilled letter and its register data."""
-    document, context, data = load_spilled(spilled, with_data=True)
-    return Prepared(kind, document, context), data
+def as_prepared(kind: KindSchema, spilled: Spilled) -> Prepared:
+    """The spilled letter."""
+    document, context = load_spilled(spilled)
+    return Prepared(kind, document, context)
 
 
 def fit_spilled(spilled: Spilled) -> dict[str, int] | None:

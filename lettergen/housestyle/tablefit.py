@@ -25,7 +25,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 from docx.oxml.ns import qn
 from lxml import etree
@@ -40,10 +40,9 @@ TABLE_TEXT_STYLE = "LGTableText"
 HEADER_STYLES = {"LGTableHeader"}
 _SPACE = re.compile(r"\s+")
 _TBL, _TR, _TC, _P, _T, _BR, _TAB = (qn(f"w:{tag}") for tag in ("tbl", "tr", "tc", "p", "t", "br", "tab"))
-_GRID_COL, _TC_PR, _SPAN, _TC_W, _VAL, _W = (
-    qn("w:tblGrid") + "/" + qn("w:gridCol"), qn("w:tcPr"), qn("w:tcPr") + "/" + qn("w:gridSpan"),
-    qn("w:tcW"), qn("w:val"), qn("w:w"))
-_STYLE = qn("w:pPr") + "/" + qn("w:pStyle")
+_TBL_GRID, _GRID_COL, _TC_PR, _SPAN, _TC_W, _VAL, _W, _TYPE = (
+    qn(f"w:{tag}") for tag in ("tblGrid", "gridCol", "tcPr", "gridSpan", "tcW", "val", "w", "type"))
+_P_PR, _P_STYLE = qn("w:pPr"), qn("w:pStyle")
 
 
 def fit_table_columns(docx: bytes) -> bytes:
@@ -105,11 +104,21 @@ def words(line: str) -> list[str]:
     return out + ([word] if word else [])
 
 
+def _child(element, tag: str):
+    """The first child ``tag`` of ``element`` (a loop over the children: lxml's
+    ``find`` compiles a path on every call, and this runs for every cell of every letter)."""
+    for child in element:
+        if child.tag == tag:
+            return child
+    return None
+
+
 def _lines(tc) -> list[tuple[str, bool]]:
     """(text, bold) of each line of a cell: its paragraphs split at line breaks."""
     out = []
     for p in tc.iter(_P):
-        style = p.find(_STYLE)
+        pr = _child(p, _P_PR)
+        style = _child(pr, _P_STYLE) if pr is not None else None
         bold = style is not None and style.get(_VAL) in HEADER_STYLES
         text = ""
         for el in p.iter(_T, _BR, _TAB):
@@ -127,28 +136,40 @@ def _twips(pt: float) -> int:
     return round(pt * 20) + CELL_MARGINS_TWIPS + SLACK_TWIPS
 
 
+def _cells(tbl) -> Iterator[tuple[int, int, Any]]:
+    """(first grid column, span, w:tc) of every cell of ``tbl``, row by row."""
+    for tr in tbl:
+        if tr.tag != _TR:
+            continue
+        col = 0
+        for tc in tr:
+            if tc.tag != _TC:
+                continue
+            pr = _child(tc, _TC_PR)
+            span = _child(pr, _SPAN) if pr is not None else None
+            span = int(span.get(_VAL)) if span is not None else 1
+            yield col, span, tc
+            col += span
+
+
 def _refit(tbl, size_pt: float) -> bool:
-    grid_cols = list(tbl.iterfind(_GRID_COL))
+    grid = _child(tbl, _TBL_GRID)
+    grid_cols = [col for col in grid if col.tag == _GRID_COL] if grid is not None else []
     widths = [int(col.get(_W, "0")) for col in grid_cols]
     n = len(widths)
     if not n or not all(widths):
         return False
     line_need, word_need = [0] * n, [0] * n
-    for tr in tbl.iterfind(_TR):
-        col = 0
-        for tc in tr.iterfind(_TC):
-            span = tc.find(_SPAN)
-            span = int(span.get(_VAL)) if span is not None else 1
-            if span == 1 and col < n:
-                for text, bold in _lines(tc):
-                    if not text or "{" in text:
-                        continue
-                    need = _twips(_width(text, size_pt, bold))
-                    line_need[col] = max(line_need[col], need)
-                    if need > widths[col]:  # a line that fits holds no word that does not
-                        for word in words(text):
-                            word_need[col] = max(word_need[col], _twips(_width(word, size_pt, bold)))
-            col += span
+    for col, span, tc in _cells(tbl):
+        if span == 1 and col < n:
+            for text, bold in _lines(tc):
+                if not text or "{" in text:
+                    continue
+                need = _twips(_width(text, size_pt, bold))
+                line_need[col] = max(line_need[col], need)
+                if need > widths[col]:  # a line that fits holds no word that does not
+                    for word in words(text):
+                        word_need[col] = max(word_need[col], _twips(_width(word, size_pt, bold)))
     floor = [min(w, need) for w, need in zip(widths, line_need)]
     new = list(widths)
     for need in (word_need, line_need):  # words first, then whole lines
@@ -179,13 +200,8 @@ def _share(total: int, weights: list[int]) -> list[int]:
 def _write(tbl, grid_cols, widths: list[int]) -> None:
     for col, width in zip(grid_cols, widths):
         col.set(_W, str(width))
-    for tr in tbl.iterfind(_TR):
-        col = 0
-        for tc in tr.iterfind(_TC):
-            pr = tc.find(_TC_PR)
-            span = tc.find(_SPAN)
-            span = int(span.get(_VAL)) if span is not None else 1
-            tc_w = pr.find(_TC_W) if pr is not None else None
-            if tc_w is not None and tc_w.get(qn("w:type")) == "dxa":
-                tc_w.set(_W, str(sum(widths[col:col + span])))
-            col += span
+    for col, span, tc in _cells(tbl):
+        pr = _child(tc, _TC_PR)
+        tc_w = _child(pr, _TC_W) if pr is not None else None
+        if tc_w is not None and tc_w.get(_TYPE) == "dxa":
+            tc_w.set(_W, str(sum(widths[col:col + span])))

@@ -86,8 +86,17 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def dump_data(data: Mapping[str, Any]) -> str:
+class DumpedData(str):
+    """Letter data turned into JSON text by :func:`dump_data` already (in a batch's
+    worker process, in parallel): stored as it is."""
+
+    __slots__ = ()
+
+
+def dump_data(data: Mapping[str, Any] | DumpedData) -> str:
     """``data`` as JSON text (see the module docstring for the conversions)."""
+    if isinstance(data, DumpedData):
+        return str(data)
     if not isinstance(data, Mapping):
         raise RegisterError(f"登记的信函数据应为字典，当前为 {type(data).__name__}")
     try:
