@@ -38,6 +38,9 @@ _OVERRIDE = f'<Override PartName="/{CUSTOM_PART}" ContentType="{_CONTENT_TYPE}"/
 
 def _raw_parts(docx: bytes) -> list[zipwriter.Part]:
     """The package's parts with their compressed bytes, not recompressed."""
+    ours = zipwriter.read_parts(docx)
+    if ours is not None:  # written by lettergen (the usual case): no zipfile needed
+        return ours
     parts = []
     with zipfile.ZipFile(BytesIO(docx)) as zf:
         for info in zf.infolist():

@@ -1,6 +1,7 @@
 """Money: exact decimals rounded half-up to fen, figures and 人民币大写 (cn2an)."""
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 FEN = Decimal("0.01")
@@ -23,6 +24,12 @@ def capital(amount: Decimal | int | str) -> str:
         return "负" + capital(-value)
     if value == 0:
         return "人民币零元整"
+    return _capital_text(format(value, "f"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _capital_text(figures_text: str) -> str:
+    """人民币… of a positive amount (asked twice a letter: for the text and for the tone check)."""
     import cn2an  # ~0.15 s to import: only when a letter needs capitals
 
-    return "人民币" + cn2an.an2cn(format(value, "f"), "rmb")
+    return "人民币" + cn2an.an2cn(figures_text, "rmb")

@@ -57,9 +57,40 @@ def build(parts: list[Part]) -> bytes:
     return b"".join(chunks) + directory + end
 
 
+_LOCAL = struct.Struct("<4s5H3L2H")
+_END = struct.Struct("<4s4H2LH")
+
+
+def read_parts(package: bytes) -> list[Part] | None:
+    """The parts of a package as :func:`build` writes it (deflated, sizes in the local
+    headers, nothing between the parts), read from its local headers without
+    decompressing; None for any other zip (read it with ``zipfile``)."""
+    parts, at = [], 0
+    try:
+        while package.startswith(b"PK\x03\x04", at):
+            _sig, _version, flags, method, _t, _d, crc, csize, size, name_len, extra_len = _LOCAL.unpack_from(package, at)
+            name = package[at + _LOCAL.size:at + _LOCAL.size + name_len]
+            if method != _DEFLATE or flags & 0x08 or not (flags & _FLAGS or name.isascii()):
+                return None
+            data_at = at + _LOCAL.size + name_len + extra_len
+            parts.append(Part(name, crc, size, package[data_at:data_at + csize]))
+            at = data_at + csize
+        end_at = package.rfind(b"PK\x05\x06")
+        if end_at < 0 or not package.startswith(b"PK\x01\x02", at):
+            return None
+        _sig, _disk, _cd_disk, _here, count, _cd_size, cd_offset, _comment = _END.unpack_from(package, end_at)
+    except struct.error:
+        return None
+    return parts if count == len(parts) and cd_offset == at else None
+
+
 def replace_parts(package: bytes, new: dict[str, bytes]) -> bytes:
     """``package`` (a zip) with the parts named in ``new`` replaced, in the same
     order; the other parts are copied as their compressed bytes, not recompressed."""
+    ours = read_parts(package)
+    if ours is not None:
+        names = [p.name.decode("utf-8") for p in ours]
+        return build([compress(name, new[name]) if name in new else p for name, p in zip(names, ours)])
     parts = []
     with zipfile.ZipFile(io.BytesIO(package)) as zf:
         for info in zf.infolist():

@@ -93,3 +93,59 @@ def test_rendered_reminder_gives_a_long_reference_its_room(project_config, sampl
 def test_letters_without_tables_keep_their_bytes(project_config, sample_data):
     docx = lettergen.render("sales_letter", sample_data("sales_letter"), number=NUMBER, config=project_config)
     assert fit_table_columns(docx) == docx
+
+
+# --- the one-pass reading of plain tables gives exactly the cells of the exact reading ----------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from lettergen.housestyle.tablefit import _cells, _plain_cells  # noqa: E402
+
+_TEXT = st.text(alphabet="合同发票 No.-12AB年月日\u3000 ", max_size=14)
+_RUN = st.one_of(_TEXT.map(lambda t: f'<w:t xml:space="preserve">{t}</w:t>'), st.sampled_from(["<w:br/>", "<w:tab/>", "<w:t/>"]))
+_PARA = st.tuples(st.sampled_from(["", "LGTableHeader", "LGTableText"]), st.lists(_RUN, max_size=4)).map(
+    lambda p: "<w:p>" + (f'<w:pPr><w:pStyle w:val="{p[0]}"/><w:jc w:val="left"/></w:pPr>' if p[0] else "")
+    + (f"<w:r>{''.join(p[1])}</w:r>" if p[1] else "") + "</w:p>")
+_CELL = st.tuples(st.integers(1, 3), st.booleans(), st.lists(_PARA, min_size=1, max_size=3)).map(
+    lambda c: "<w:tc><w:tcPr>" + (f'<w:tcW w:type="dxa" w:w="{1000 * c[0]}"/>' if c[1] else "")
+    + (f'<w:gridSpan w:val="{c[0]}"/>' if c[0] > 1 else "") + "</w:tcPr>" + "".join(c[2]) + "</w:tc>")
+_ROW = st.lists(_CELL, min_size=1, max_size=4).map(lambda cells: "<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(cells) + "</w:tr>")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ROW, min_size=1, max_size=4))
+def test_plain_tables_read_in_one_pass_give_the_same_cells(rows):
+    from lxml import etree
+
+    xml = (f'<w:tbl xmlns:w="{W}"><w:tblPr/><w:tblGrid>' + '<w:gridCol w:w="1000"/>' * 6 + "</w:tblGrid>"
+           + "".join(rows) + "</w:tbl>")
+    tbl = etree.fromstring(xml)
+    assert _plain_cells(tbl) == _cells(tbl)
+
+
+def test_tables_that_are_not_plain_are_read_cell_by_cell(project_config, sample_data, monkeypatch):
+    """A content control around a row: the one-pass reading would see cells Word does not
+    place in the grid, so such a document is read by the exact walk (and its bytes still fit)."""
+    import lettergen.housestyle.tablefit as tablefit
+
+    seen = []
+    monkeypatch.setattr(tablefit, "_plain_cells", lambda tbl: seen.append(tbl) or _cells(tbl))
+    docx = render_context(template_for(project_config, "payment_reminder"),
+                          prepare(lettergen.schemas.load_kind(project_config.schemas_dir, "payment_reminder"),
+                                  sample_data("payment_reminder"), project_config).context, NUMBER)
+    xml = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml")
+    styles = zipfile.ZipFile(io.BytesIO(docx)).read("word/styles.xml")
+    fit_document(xml, lambda name: styles)
+    assert seen  # a plain letter takes the one-pass reading
+    seen.clear()
+    wrapped = xml.replace(b"<w:tr>", b"<w:sdt><w:sdtContent><w:tr>", 1).replace(b"</w:tr>", b"</w:tr></w:sdtContent></w:sdt>", 1)
+    fit_document(wrapped, lambda name: styles)
+    assert not seen
+
+
+def test_a_damaged_document_is_left_to_the_integrity_check(project_config):
+    """Not well-formed XML (a template's tag split a table): no lxml error from the fitting;
+    the renderer's integrity check refuses the letter with its clear message."""
+    styles = template_for(project_config, "payment_reminder").blobs["word/styles.xml"]
+    assert fit_document(b'<w:document xmlns:w="' + W.encode() + b'"><w:tbl><w:tr></w:tbl>', lambda name: styles) is None
