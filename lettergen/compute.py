@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any, Callable
 
 from .config import Config
+from .models import copy_tree
 from .money import capital, to_fen
 from .policy import Policy, outcome
 from .schemas import KindSchema
@@ -88,9 +89,7 @@ def cn_date(value: date) -> str:
 
 def enrich(kind: KindSchema, document: dict, config: Config, calendar: WorkCalendar) -> dict:
     """A new dict: the validated document plus computed fields."""
-    import copy
-
-    doc = copy.deepcopy(document)
+    doc = copy_tree(document)
     _choice_names(kind.rules, doc)
     doc.setdefault("attachments", [])
     enricher = ENRICHERS.get(kind.kind)

@@ -5,7 +5,6 @@ reissue): data in, a :class:`Prepared` letter out, or :class:`InvalidInput`.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,7 @@ from .housestyle.estimate import surely_one_page
 from .housestyle.fit import FIT_KEY, apply_fit, choose_fit
 from .housestyle.profiles import load_profile
 from .housestyle.tablefit import fit_document
-from .models import Problem
+from .models import Problem, copy_tree
 from .pictures import PICTURE_SETTINGS, add_letter_pictures, load_pictures
 from .rendering import CompiledTemplate, load_template, to_context
 from .schemas import KindSchema, load_kind
@@ -57,7 +56,7 @@ class Prepared:
 
 def with_defaults(kind: KindSchema, data: dict[str, Any], config: Config) -> dict[str, Any]:
     """The input with the organisation's defaults filled in where it is silent."""
-    out = copy.deepcopy(data) if isinstance(data, dict) else data
+    out = copy_tree(data) if isinstance(data, dict) else data
     if not isinstance(out, dict):
         return out
     for name, section in CONFIG_DEFAULTS.items():

@@ -289,7 +289,7 @@ def validate(kind: KindSchema, data: dict[str, Any], *, today: date | None = Non
     fast = None if problems else fast_check_for(kind, validator).valid_document(cleaned, today)
     if fast is not None:  # plainly valid: exactly what Cerberus would give, without its cost
         _conditional_required(kind.rules, fast, (), kind, problems)
-        return ValidationResult(fast, sorted(problems, key=_problem_order(kind)))
+        return ValidationResult(fast, sorted(problems, key=_problem_order(kind)) if problems else problems)
     warnings: list[tuple] = []
     validator._config.update(warnings=warnings, today=today)
     validator.validate(cleaned)
