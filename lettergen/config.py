@@ -64,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
         "max_upload_mb": 20,
         "rate_limit": 600,            # requests per minute per API key and worker (0: no limit)
         "verify_rate_limit": 30,      # /v/ page requests per minute per client address and worker
+        "key_cache_seconds": 2,       # a verified API key is trusted this long (revocation takes effect within it)
         "batch_jobs": 1,              # processes per batch job
         "runner": "embedded",         # where batch jobs run: inside the server's own processes
     },

@@ -1,16 +1,19 @@
 """Group commit: concurrent issue requests of one process share the register's transactions.
 
-Issuing one letter costs three committed transactions (reserve the number,
-record where the file goes, mark it issued) and one synced file.  On SQLite
-every commit waits for the disk, so letters issued one by one queue up
-behind each other's commits.  A :class:`GroupIssuer` lets each caller
+Issuing one letter costs two committed transactions (reserve the number
+with the path its file will have, mark it issued) and one synced file.  On
+SQLite every commit waits for the disk, so letters issued one by one queue
+up behind each other's commits.  A :class:`GroupIssuer` lets each caller
 validate, compute and trial-render its letter in its own thread (errors
 there consume nothing, as with :func:`lettergen.issuing.issue`), then hands
 it to one background thread that checks the output folder once for the
 group (a synced test file: one disk wait, not one per letter) and takes
-every letter waiting at that moment through the same three transactions as a batch chunk does
-(:meth:`Register.reserve_many`, :meth:`~Register.plan_outputs`,
-:meth:`~Register.mark_issued_many`).  Numbers stay consecutive and in
+every letter waiting at that moment through the same two transactions
+(:meth:`Register.reserve_many` with its ``plan`` of output paths,
+:meth:`~Register.mark_issued_entries`).  The register's own checks
+(:func:`check_register`, :func:`recover`) run when a cheap read cannot show
+that nothing changed since the last group (see :meth:`GroupIssuer._check_register`).
+Numbers stay consecutive and in
 arrival order; a letter that fails after its number was taken is voided with
 the reason, exactly as in :func:`lettergen.issuing.issue`.  The group's files
 are written and synced side by side.
@@ -20,22 +23,26 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from .config import Config
+from .errors import RegisterError
 from .files import write_atomic
 from .identity import check_register, letter_identity
 from .issuing import PLACEHOLDER_NUMBER, Issued, output_name, quality_gate, recover, reserve_spec
 from .letters import Prepared, fit_and_render, prepare, render_context, template_for
 from .preflight import check_filename_pattern, check_output_folder
 from .register import Entry, Register
+from .register.engine import safe_url
 from .sources import NameSet
 
 MAX_GROUP = 64  # letters per group: bounds the time the register's write lock is held
 WRITERS = 8  # letter files written (and synced) at the same time
+RECHECK_SECONDS = 1.0  # check_register and recover run at least this often (see GroupIssuer._check_register)
 
 
 @dataclass
@@ -68,6 +75,8 @@ class GroupIssuer:
         self._lock = threading.Lock()
         self._names: NameSet | None = None
         self._writers: ThreadPoolExecutor | None = None
+        self._mark: tuple[str | None, int] | None = None  # the register's watermark seen by the last group
+        self._checked_at = 0.0  # when check_register and recover last ran (time.monotonic)
 
     def issue(self, kind: str, data: dict[str, Any], *, strict: bool = False, actor: str | None = None,
               idempotency_key: str | None = None) -> Issued:
@@ -92,6 +101,7 @@ class GroupIssuer:
         with self._lock:
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._pid = os.getpid()
+                self._mark, self._names = None, None  # a new process checks the register and folder itself
                 # each file is synced to disk; syncing a group's files side by side overlaps the waits
                 self._writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="lettergen-write")
                 self._thread = threading.Thread(target=self._run, name="lettergen-issuer", daemon=True)
@@ -116,17 +126,23 @@ class GroupIssuer:
         # disk and register problems fail the whole group before any number is taken
         check_output_folder(self.config.output_dir, len(group), max(t.size for t in group))
         register = self.register()
-        check_register(register, self.config, [self.config.output_dir])  # an emptied register takes no number
-        recover(register)
-        entries = register.reserve_many([t.spec for t in group])
+        self._check_register(register)
+        out_dir = self.config.output_dir.resolve()
+
+        def plan(index: int, number: str, seq: int) -> str:  # the file's path goes in with the number
+            return str(out_dir / self._name(out_dir, group[index].prepared, number, seq))
+
         try:
-            out_dir = self.config.output_dir.resolve()
+            entries = register.reserve_many([t.spec for t in group], plan=plan)
+        except BaseException:
+            self._names = None  # names given to numbers that were not taken: read the folder again
+            raise
+        try:
             register_id = register.register_id
             for ticket, entry in zip(group, entries):
                 ticket.entry = entry
                 ticket.identity = letter_identity(entry, register_id)
-                ticket.path = out_dir / self._name(out_dir, ticket.prepared, entry)
-            register.plan_outputs([(t.entry.number, str(t.path)) for t in group])
+                ticket.path = Path(entry.output_path)
         except BaseException as exc:
             self._void(register, group, exc)
             raise
@@ -136,21 +152,40 @@ class GroupIssuer:
                 self._void(register, [ticket], outcome)
             else:
                 written.append((ticket, outcome))
-        try:
-            register.mark_issued_many([(t.entry.number, str(t.path), digest) for t, digest in written])
+        try:  # the entries as stored come back from the same transaction
+            final = register.mark_issued_entries([(t.entry.number, str(t.path), digest) for t, digest in written])
         except BaseException as exc:
             self._void(register, [t for t, _ in written], exc)
             raise
-        final = register.get_many(t.entry.number for t, _ in written)  # one read for the group
         for ticket, _digest in written:
             ticket.entry = final[ticket.entry.number]
             ticket.done.set()
 
-    def _name(self, out_dir: Path, prepared: Prepared, entry: Entry) -> str:
+    def _check_register(self, register: Register) -> None:
+        """:func:`check_register` and :func:`recover`, or the proof that they would find nothing new.
+
+        Both run for the first group, whenever the register's id or high water
+        (:meth:`Register.watermark`) is not what the last group saw, and at
+        least every :data:`RECHECK_SECONDS`; in between one cheap read shows
+        that the register is the one checked (entries are never deleted, so an
+        older copy put back has a lower high water).
+        """
+        mark = register.watermark()
+        last, self._mark = self._mark, None
+        if last is not None and mark[0] != last[0]:
+            raise RegisterError(f"登记簿 {safe_url(register.url)} 在服务运行期间被换成了另一个（编号 {last[0]} → {mark[0]}）；"
+                                "请确认登记簿无误后重启服务（未占用文号）")
+        if last is None or mark[1] < last[1] or time.monotonic() - self._checked_at >= RECHECK_SECONDS:
+            check_register(register, self.config, [self.config.output_dir])  # an emptied register takes no number
+            recover(register)  # reservations left by dead processes are settled
+            self._checked_at = time.monotonic()
+        self._mark = mark
+
+    def _name(self, out_dir: Path, prepared: Prepared, number: str, seq: int) -> str:
         if self._names is None:
             self._names = NameSet(p.name for p in out_dir.glob("*")) if out_dir.is_dir() else NameSet()
         while True:  # other processes write into the same folder: never take a name that exists
-            name = output_name(self.config, prepared, entry.number, entry.seq, self._names)
+            name = output_name(self.config, prepared, number, seq, self._names)
             if not (out_dir / name).exists():
                 return name
             self._names.add(name)

@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from lettergen import issuing_group
-from lettergen.errors import InvalidInput, OutputFolderError
+from lettergen.errors import InvalidInput, OutputFolderError, RegisterError
 from lettergen.issuing import open_register
 from lettergen.issuing_group import GroupIssuer
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -84,3 +90,55 @@ def test_an_output_folder_that_takes_no_file_fails_the_group_before_numbering(is
     assert register.list() == []
     out.unlink()
     assert seq(group.issue("after_sales", data).entry.number) == 1
+
+
+def test_the_register_checks_run_when_due_and_a_cheap_read_proves_the_rest(issuer, sample_data, monkeypatch):
+    group, register = issuer
+    calls = []
+    real = issuing_group.check_register
+    monkeypatch.setattr(issuing_group, "check_register", lambda *a: calls.append(1) or real(*a))
+    data = sample_data("after_sales")
+    for _ in range(3):
+        group.issue("after_sales", data)
+    assert len(calls) == 1  # the first group checks; the next ones see the same register, grown
+    monkeypatch.setattr(issuing_group, "RECHECK_SECONDS", 0.0)
+    group.issue("after_sales", data)
+    assert len(calls) == 2  # due again: at least every RECHECK_SECONDS
+
+
+def test_an_older_register_put_back_is_refused_before_numbering_even_between_checks(issuer, sample_data, project_config):
+    group, register = issuer
+    data = sample_data("after_sales")
+    issued = [group.issue("after_sales", data) for _ in range(3)]
+    with register.transaction() as conn:  # as if a backup from after the first letter were copied back
+        conn.execute(sa.text("DELETE FROM register_entries WHERE seq > 1"))
+        conn.execute(sa.text("UPDATE register_sequences SET last_seq = 1"))
+    with pytest.raises(RegisterError, match="比已签发的信函旧"):
+        group.issue("after_sales", data)  # within RECHECK_SECONDS: the lower high water forces the check
+    assert [e.seq for e in register.list()] == [1]
+    assert all(i.path.exists() for i in issued)
+
+
+def test_a_register_replaced_by_another_while_serving_is_refused(issuer, sample_data):
+    group, register = issuer
+    data = sample_data("after_sales")
+    group.issue("after_sales", data)
+    with register.transaction() as conn:
+        conn.execute(sa.text("UPDATE register_meta SET value = 'another' WHERE key = 'register_id'"))
+    with pytest.raises(RegisterError, match="被换成了另一个"):
+        group.issue("after_sales", data)
+    assert len(register.list()) == 1
+
+
+def test_a_reservation_left_by_a_dead_process_is_settled_by_a_later_group(issuer, sample_data, monkeypatch, project_config):
+    group, register = issuer
+    data = sample_data("after_sales")
+    group.issue("after_sales", data)
+    code = ("import sys; from lettergen.register import Register; from tests.register_fixtures import letter_spec;"
+            "Register(sys.argv[1]).reserve(**letter_spec())")  # exits holding a reservation
+    subprocess.run([sys.executable, "-c", code, project_config.register_url], check=True, cwd=ROOT, timeout=60)
+    group.issue("after_sales", data)
+    assert [e.status for e in register.list(status="reserved")] == ["reserved"]  # not yet due
+    monkeypatch.setattr(issuing_group, "RECHECK_SECONDS", 0.0)
+    group.issue("after_sales", data)
+    assert register.list(status="reserved") == [] and register.verify().ok

@@ -96,6 +96,36 @@ def test_reserve_many_is_one_transaction(register, spec):
     assert register.reserve(**spec()).seq == 1
 
 
+def test_reserve_many_records_the_planned_paths_with_the_numbers(register, spec):
+    planned = []
+
+    def plan(index, number, seq):
+        planned.append((index, number, seq))
+        return f"/out/{seq}-{index}.docx"
+
+    register.reserve(**spec())
+    got = register.reserve_many([spec(customer="甲"), spec(customer="乙")], plan=plan)
+    assert planned == [(0, "华贸催函〔2026〕2号", 2), (1, "华贸催函〔2026〕3号", 3)]
+    assert [e.output_path for e in got] == ["/out/2-0.docx", "/out/3-1.docx"]
+    assert [register.get(e.number).output_path for e in got] == ["/out/2-0.docx", "/out/3-1.docx"]
+
+    def broken(index, number, seq):
+        raise OSError("文件夹不可读")
+
+    with pytest.raises(OSError):
+        register.reserve_many([spec()], plan=broken)  # a path that cannot be planned takes no number
+    assert register.reserve(**spec()).seq == 4
+
+
+def test_mark_issued_entries_returns_the_entries_as_stored(register, spec):
+    a, b = register.reserve_many([spec(), spec()])
+    got = register.mark_issued_entries([(a.number, "/a.docx", "h1"), (b.number, "/b.docx", "h2")])
+    assert got == {a.number: register.get(a.number), b.number: register.get(b.number)}
+    assert [(got[n].status, got[n].file_hash) for n in (a.number, b.number)] == [("issued", "h1"), ("issued", "h2")]
+    with pytest.raises(RegisterError, match="不是预留状态"):
+        register.mark_issued_entries([(a.number, "/a.docx", "h1")])
+
+
 def test_pattern_without_seq_gives_duplicate_numbers_which_are_refused(register, spec):
     constant = spec(make_number=lambda seq: "华贸催函〔2026〕号")
     register.reserve(**constant)

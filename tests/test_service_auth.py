@@ -1,6 +1,7 @@
 """Who may do what, against a real server: every scope against every route, 401s, 403s and 429."""
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
 
 import httpx
@@ -8,6 +9,7 @@ import pytest
 
 from lettergen import api
 from lettergen.config import load_config
+from lettergen.service.auth import KeyCache, Principal
 from tests.service_fixtures import Server, create_token, sample_json, write_settings
 
 SCOPES = ("read", "draft", "issue", "manage")
@@ -109,3 +111,35 @@ def test_a_key_over_its_rate_limit_gets_429(tmp_path, server_factory):
     assert "每分钟最多 5 次" in limited.json()["detail"]
     with server.client(other) as client:
         assert client.get("/kinds").status_code == 200  # limits are per key
+
+
+def test_a_key_revoked_while_the_server_runs_is_refused_within_key_cache_seconds(tmp_path, server_factory):
+    settings = write_settings(tmp_path, key_cache_seconds=1)
+    token = create_token(settings, "soon-gone", "read")
+    server = server_factory(settings, workers=2)
+    with server.client(token) as client:
+        assert all(client.get("/kinds").status_code == 200 for _ in range(20))  # verified, cached by both workers
+        api.revoke_key("soon-gone", config=load_config(settings))
+        time.sleep(1.2)  # the documented bound: [service] key_cache_seconds
+        answers = [client.get("/kinds") for _ in range(20)]  # new connections may reach either worker
+    with server.client(token) as fresh:
+        answers.append(fresh.get("/kinds"))
+    assert {a.status_code for a in answers} == {401}
+    assert "已被吊销" in answers[-1].json()["detail"]
+
+
+def test_the_key_cache_keeps_verified_keys_only_for_its_seconds():
+    now = [100.0]
+    cache = KeyCache(2, clock=lambda: now[0])
+    who = Principal("k", "key", frozenset({"read"}))
+    digest = cache.digest("lg_token")
+    assert digest != "lg_token" and len(digest) == 64  # the token itself is not kept
+    cache.put(digest, who)
+    assert cache.get(digest) is who
+    now[0] += 1.99
+    assert cache.get(digest) is who
+    now[0] += 0.01
+    assert cache.get(digest) is None  # expired: the register is asked again
+    off = KeyCache(0, clock=lambda: now[0])
+    off.put(digest, who)
+    assert off.get(digest) is None

@@ -28,12 +28,14 @@ from . import claims, process
 from .entry import ISSUED, RESERVED, STATUS_LABELS, SUPERSEDED, VOID, Entry
 from .entry import entry_from_row, utcnow
 from .maintenance import RegisterMaintenance
-from .reading import CHUNK as _CHUNK, RegisterReading, chunks as _chunks, holder_alive as _holder_alive
+from .reading import CHUNK as _CHUNK, RegisterReading, chunks as _chunks, entries_by_number
+from .reading import holder_alive as _holder_alive
 from .rows import (base_row, check_spec, check_unique, key_of, require_status,
                    require_text, set_number)
 from .schema import entries
 
 STALE_REASON = "签发中断（进程已退出）"
+Planner = Callable[[int, str, int], str]  # (index of the spec, number, seq) -> the letter's output path
 
 
 class Register(RegisterReading, RegisterMaintenance):
@@ -107,15 +109,19 @@ class Register(RegisterReading, RegisterMaintenance):
         del spec["self"]
         return self.reserve_many([spec])[0]
 
-    def reserve_many(self, specs: list[dict[str, Any]]) -> list[Entry]:
+    def reserve_many(self, specs: list[dict[str, Any]], *, plan: Planner | None = None) -> list[Entry]:
         """Reserve one number per spec (same keys as :meth:`reserve`) in one transaction.
 
         Numbers are consecutive per sequence, in list order.  A spec whose
         (kind, source key) already has an entry that is not void is refused.
+        ``plan(index, number, seq)``, if given, names the file each letter will
+        be written to, recorded in the same transaction (as :meth:`plan_outputs`
+        would, without a second commit).
         """
-        return self.claim_many(specs, keep_claimed=False)[0]
+        return self.claim_many(specs, keep_claimed=False, plan=plan)[0]
 
-    def claim_many(self, specs: list[dict[str, Any]], *, keep_claimed: bool = True) -> tuple[list[Entry], dict[int, Entry]]:
+    def claim_many(self, specs: list[dict[str, Any]], *, keep_claimed: bool = True,
+                   plan: Planner | None = None) -> tuple[list[Entry], dict[int, Entry]]:
         """:meth:`reserve_many`, except that specs whose input row is already claimed take no number.
 
         Returns the new entries (in list order) and ``{index: existing entry}``
@@ -128,13 +134,13 @@ class Register(RegisterReading, RegisterMaintenance):
         proc, now = process.current(), utcnow()
         rows = [base_row(s, proc, now) for s in specs]  # JSON etc. before taking the lock
         try:
-            return self._claim_many(specs, rows, keep_claimed)
+            return self._claim_many(specs, rows, keep_claimed, plan)
         except claims.SourceConflict:  # a concurrent claim these locks did not serialise: look again
             if not keep_claimed:
                 raise RegisterError("同一输入行已由另一进程登记（同一表格同时运行了两次？），未占用文号") from None
-            return self._claim_many(specs, [dict(r, seq=None, number=None) for r in rows], keep_claimed)
+            return self._claim_many(specs, [dict(r, seq=None, number=None) for r in rows], keep_claimed, plan)
 
-    def _claim_many(self, specs, rows, keep_claimed: bool) -> tuple[list[Entry], dict[int, Entry]]:
+    def _claim_many(self, specs, rows, keep_claimed: bool, plan: Planner | None) -> tuple[list[Entry], dict[int, Entry]]:
         with self._tx() as conn:
             last = {key: claims.lock_sequence(conn, key) for key in sorted({key_of(s) for s in specs})}
             first = dict(last)
@@ -142,15 +148,17 @@ class Register(RegisterReading, RegisterMaintenance):
             if taken and not keep_claimed:
                 shown = "、".join(f"{specs[i]['source_key']}（{e.number}）" for i, e in list(taken.items())[:5])
                 raise RegisterError(f"这些输入行已有文号，未再占用：{shown}")
-            fresh = [(spec, row) for i, (spec, row) in enumerate(zip(specs, rows)) if i not in taken]
-            self._check_supersedes(conn, {s["supersedes"] for s, _ in fresh if s.get("supersedes")})
-            for spec, row in fresh:
+            fresh = [(i, spec, row) for i, (spec, row) in enumerate(zip(specs, rows)) if i not in taken]
+            self._check_supersedes(conn, {s["supersedes"] for _, s, _ in fresh if s.get("supersedes")})
+            for i, spec, row in fresh:
                 last[key_of(spec)] += 1
                 set_number(row, last[key_of(spec)], spec["make_number"])
+                if plan is not None:
+                    row["output_path"] = str(plan(i, row["number"], row["seq"]))
             for key, value in last.items():
                 if value != first[key]:
                     claims.advance_sequence(conn, key, value)
-            new_rows = [row for _, row in fresh]
+            new_rows = [row for _, _, row in fresh]
             check_unique(new_rows)
             claims.insert(conn, new_rows)
             ids = _ids(conn, new_rows)
@@ -203,25 +211,40 @@ class Register(RegisterReading, RegisterMaintenance):
 
     def mark_issued_many(self, items: Iterable[tuple[str, str, str]]) -> int:
         """:meth:`mark_issued` for many ``(number, output_path, file_hash)`` in one transaction."""
+        items = self._issued_items(items)
+        with self._tx() as conn:
+            self._mark_issued(conn, items)
+        return len(items)
+
+    def mark_issued_entries(self, items: Iterable[tuple[str, str, str]]) -> dict[str, Entry]:
+        """:meth:`mark_issued_many`, returning the entries as stored, read in the same transaction."""
+        items = self._issued_items(items)
+        with self._tx() as conn:
+            self._mark_issued(conn, items)
+            return entries_by_number(conn, [n for n, _p, _h in items])
+
+    @staticmethod
+    def _issued_items(items: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
         items = list(items)
         check_unique([{"number": n} for n, _p, _h in items])
         for number, path, digest in items:
             require_text(path, f"文号 {number} 的文件路径")
             require_text(digest, f"文号 {number} 的文件校验值")
-        now = utcnow()
-        with self._tx() as conn:
-            status = _statuses(conn, [n for n, _p, _h in items])
-            bad = [f"{n}（{STATUS_LABELS.get(status[n], status[n]) if n in status else '不在登记簿中'}）"
-                   for n, _p, _h in items if status.get(n) != RESERVED]
-            if bad:
-                raise RegisterError(f"以下文号不是预留状态，不能登记为已签发：{'、'.join(bad[:10])}"
-                                    + (f" 等 {len(bad)} 个" if len(bad) > 10 else ""))
-            stmt = (sa.update(entries).where(entries.c.number == sa.bindparam("b_number"))
-                    .values(status=ISSUED, status_at=now, output_path=sa.bindparam("b_path"),
-                            file_hash=sa.bindparam("b_hash")))
-            if items:
-                conn.execute(stmt, [{"b_number": n, "b_path": str(p), "b_hash": h} for n, p, h in items])
-        return len(items)
+        return items
+
+    @staticmethod
+    def _mark_issued(conn: Connection, items: list[tuple[str, str, str]]) -> None:
+        status = _statuses(conn, [n for n, _p, _h in items])
+        bad = [f"{n}（{STATUS_LABELS.get(status[n], status[n]) if n in status else '不在登记簿中'}）"
+               for n, _p, _h in items if status.get(n) != RESERVED]
+        if bad:
+            raise RegisterError(f"以下文号不是预留状态，不能登记为已签发：{'、'.join(bad[:10])}"
+                                + (f" 等 {len(bad)} 个" if len(bad) > 10 else ""))
+        stmt = (sa.update(entries).where(entries.c.number == sa.bindparam("b_number"))
+                .values(status=ISSUED, status_at=utcnow(), output_path=sa.bindparam("b_path"),
+                        file_hash=sa.bindparam("b_hash")))
+        if items:
+            conn.execute(stmt, [{"b_number": n, "b_path": str(p), "b_hash": h} for n, p, h in items])
 
     def set_pdf(self, number: str, pdf_path: str, pdf_hash: str) -> Entry:
         """Record the PDF copy of a (reserved or issued) letter."""

@@ -52,6 +52,17 @@ class RegisterMaintenance:
             return (conn.execute(sa.select(entries.c.id).limit(1)).first() is None
                     and conn.execute(sa.select(sequences.c.year).limit(1)).first() is None)
 
+    def watermark(self) -> tuple[str | None, int]:
+        """This register's id and :meth:`high_water`, read afresh in one snapshot.
+
+        Entries are never deleted, so the high water only grows: lower than seen
+        before, or another id, means the register was replaced (an older backup
+        put back, another register) since.
+        """
+        with self._tx(write=False) as conn:
+            register_id = conn.execute(sa.select(meta.c.value).where(meta.c.key == "register_id")).scalar()
+            return register_id, conn.execute(sa.select(sa.func.max(entries.c.id))).scalar() or 0
+
     def high_water(self) -> int:
         """The id of the newest entry (0 if none): at least the number of letters ever issued."""
         with self._tx(write=False) as conn:

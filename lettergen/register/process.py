@@ -37,9 +37,16 @@ def this_host() -> str:
     return socket.gethostname()
 
 
+_current: ProcessId | None = None
+
+
 def current() -> ProcessId:
+    """This process (read once per process: every reservation records it)."""
+    global _current
     pid = os.getpid()
-    return ProcessId(pid, this_host(), _start_time(pid))
+    if _current is None or _current.pid != pid:
+        _current = ProcessId(pid, this_host(), _start_time(pid))
+    return _current
 
 
 def is_alive(proc: ProcessId) -> bool | None:

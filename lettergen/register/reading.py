@@ -33,13 +33,8 @@ class RegisterReading:
 
     def get_many(self, numbers: Iterable[str]) -> dict[str, Entry]:
         """The entries of ``numbers`` (those that exist), read in one snapshot."""
-        wanted = sorted(set(numbers))
-        found: dict[str, Entry] = {}
         with self._tx(write=False) as conn:
-            for part in chunks(wanted):
-                for row in conn.execute(sa.select(entries).where(entries.c.number.in_(part))).mappings():
-                    found[row["number"]] = entry_from_row(row)
-        return found
+            return entries_by_number(conn, sorted(set(numbers)))
 
     def find_by_source_key(self, kind: str, source_key: str) -> Entry | None:
         """The latest entry (not void) of ``kind`` made from ``source_key``, if any."""
@@ -104,6 +99,15 @@ class RegisterReading:
         from .export import export
 
         return export(entries, path)
+
+
+def entries_by_number(conn, numbers: list[str]) -> dict[str, Entry]:
+    """``{number: entry}`` of those ``numbers`` that exist (on ``conn``, in its transaction)."""
+    found: dict[str, Entry] = {}
+    for part in chunks(numbers):
+        for row in conn.execute(sa.select(entries).where(entries.c.number.in_(part))).mappings():
+            found[row["number"]] = entry_from_row(row)
+    return found
 
 
 def holder_alive(row: Any) -> bool | None:

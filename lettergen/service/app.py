@@ -21,7 +21,7 @@ from ..issuing_group import GroupIssuer
 from ..register import Register
 from ..web import mount as mount_web
 from . import docs, problems
-from .auth import bearer_key
+from .auth import KeyCache, bearer_key
 from .limits import AccessLog, BodyLimit, RateLimiter, setup_access_log
 from .routes import ROUTERS
 from .runner import make_runner
@@ -86,6 +86,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     app.state.runner = runner
     app.state.issuer = GroupIssuer(cfg, holder)  # concurrent POST /letters share the register's commits
     app.state.principal_resolvers = [bearer_key]
+    app.state.key_cache = KeyCache(cfg.service("key_cache_seconds"))
     app.state.key_limiter = RateLimiter(cfg.service("rate_limit"), "每个 API 密钥")
     app.state.verify_limiter = RateLimiter(cfg.service("verify_rate_limit"), "核验页面每个地址")
     problems.install(app)

@@ -3,12 +3,13 @@
 A resolver takes the request and returns a :class:`Principal`, ``None``
 (not its kind of credentials) or raises :class:`ServiceProblem` 401 (its
 kind, but wrong).  The service installs :func:`bearer_key` (API keys sent as
-``Authorization: Bearer …``); the web page adds a cookie-session resolver
+``Authorization: Bearer …``, verified keys kept for a few seconds by :class:`KeyCache`); the web page adds a cookie-session resolver
 with :func:`add_resolver`.  Routes declare what they need with
 ``Depends(require("issue"))``, which also applies the per-key rate limit.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .. import api
+from ..register.keys import token_hash
 from .problems import ServiceProblem
 
 #: Scopes of the service.  API keys carry the first four; ``admin`` is for web users.
@@ -47,10 +49,51 @@ def bearer_key(request: Request) -> Principal | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ServiceProblem(401, "Authorization 头格式应为「Bearer <API 密钥>」", headers={"WWW-Authenticate": "Bearer"})
-    key = api.authenticate(token.strip(), config=request.app.state.config, register=request.app.state.register())
+    token = token.strip()
+    cache: KeyCache = request.app.state.key_cache
+    digest = cache.digest(token)
+    principal = cache.get(digest)
+    if principal is not None:
+        return principal
+    key = api.authenticate(token, config=request.app.state.config, register=request.app.state.register())
     if key is None:
         raise ServiceProblem(401, "API 密钥无效或已被吊销", headers={"WWW-Authenticate": "Bearer"})
-    return Principal(key.name, "key", frozenset(key.scopes))
+    principal = Principal(key.name, "key", frozenset(key.scopes))
+    cache.put(digest, principal)
+    return principal
+
+
+class KeyCache:
+    """API keys verified in the last ``seconds``, by the SHA-256 of their token (never the token itself).
+
+    Checking a key is a register read on every request; a key just verified
+    is taken as valid for ``seconds`` more (``[service] key_cache_seconds``;
+    0: every request reads the register).  So ``lettergen keys revoke`` takes
+    effect in every worker process within that many seconds.  Unknown or
+    revoked tokens are never cached: a new key works at once.
+    """
+
+    MAX_KEYS = 1000  # distinct tokens kept; beyond that the cache starts afresh
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.seconds = float(seconds or 0)
+        self._clock = clock
+        self._keys: dict[str, tuple[float, Principal]] = {}
+
+    digest = staticmethod(token_hash)
+
+    def get(self, digest: str) -> Principal | None:
+        found = self._keys.get(digest)
+        if found is None or self._clock() >= found[0]:
+            return None
+        return found[1]
+
+    def put(self, digest: str, principal: Principal) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._keys) >= self.MAX_KEYS:
+            self._keys = {}
+        self._keys[digest] = (self._clock() + self.seconds, principal)
 
 
 def add_resolver(app, resolver: Resolver, *, first: bool = False) -> None:
