@@ -327,7 +327,15 @@ def _issue(kind, planned, total, result, config, register, template, out_dir, us
         specs = [reserve_spec(config, info, template.name, template.sha256, data=info.data, actor=actor,
                               batch_id=result.batch_id, source_key=l.record.source_key)
                  for l, info in zip(chunk, registrations)]
-        entries, taken = register.claim_many(specs)  # rows another run claimed meanwhile are kept, not issued twice
+        names: dict[tuple[int, str, int], str] = {}
+
+        def plan(i: int, number: str, seq: int) -> str:  # recorded with the reservation: one commit, not two
+            if (i, number, seq) not in names:  # a retried claim asks again
+                names[i, number, seq] = str(out_dir / output_name(config, registrations[i], number, seq, used))
+            return names[i, number, seq]
+
+        # rows another run claimed meanwhile are kept, not issued twice
+        entries, taken = register.claim_many(specs, plan=plan)
         for i, entry in taken.items():
             why = (f"此前已签发，并已由 {entry.superseded_by} 订正" if entry.status == SUPERSEDED
                    else "同时运行的另一批次已为此行签发，保留其文号")
@@ -335,11 +343,9 @@ def _issue(kind, planned, total, result, config, register, template, out_dir, us
         seqs = {e.number: e.seq for e in entries}
         jobs_ = []
         for i, entry in zip([i for i in range(len(chunk)) if i not in taken], entries):
-            name = output_name(config, registrations[i], entry.number, entry.seq, used)
-            jobs_.append(Job(i, entry.number, str(out_dir / name), chunk[i].spilled, letter_identity(entry, register_id),
+            jobs_.append(Job(i, entry.number, entry.output_path, chunk[i].spilled, letter_identity(entry, register_id),
                              fits.get(i), entry.verify_code))
         del registrations, specs
-        register.plan_outputs([(j.number, j.path) for j in jobs_])
         started = (mapper.submit(run_job, jobs_), indexes, chunk, seqs)
         if in_flight is not None:
             done += _settle(*in_flight, result, register, out_dir)
