@@ -1,10 +1,10 @@
 """The results of a batch, one per input record, kept on disk in input order as they settle.
 
 Letters settle a chunk at a time, and within a chunk not in input order
-(kept rows first, failures, letters from two chunks in flight); the log
+(kept rows first, failures, letters from the chunks in flight); the log
 holds a result back only until every earlier record has one, then writes
 it to an anonymous temporary file (:class:`lettergen.spilled.SpilledList`).
-So a batch of 100,000 rows holds about two chunks of results in memory,
+So a batch of 100,000 rows holds a few chunks of results in memory,
 and the manifest is written from the log at the end.
 """
 from __future__ import annotations

@@ -17,6 +17,7 @@ chunk at a time, and what stays in memory per row is a digest or two
 from __future__ import annotations
 
 import multiprocessing
+from collections import deque
 import os
 import secrets
 from contextlib import contextmanager
@@ -44,7 +45,8 @@ from .plan import PlannedLetter, stream_plan
 from .results import ResultLog
 from .work import Done, Job, Registration, close_spill, fit_spilled, init_worker, registration, run_job, set_state, spill_folder
 
-CHUNK = 100  # letters reserved per transaction; an interruption voids at most this many
+CHUNK = 100  # letters reserved per transaction
+AHEAD = 2  # chunks the workers may render while this process settles the one before them
 
 
 @dataclass(slots=True)
@@ -305,16 +307,18 @@ def _remove_stale_parts(register: Register, out_dir: Path) -> None:
 
 
 def _issue(kind, planned, total, result, config, register, template, out_dir, used, mapper, progress, actor) -> None:
-    """Number, render and register ``pending`` a chunk at a time, one chunk ahead.
+    """Number, render and register ``pending`` a chunk at a time, chunks ahead.
 
-    While the workers render chunk k+1, this process reserves the numbers of
-    the next chunk and settles chunk k (sync, rename, mark issued), so
-    neither side waits for the other.  An interruption leaves at most two
-    chunks reserved; the next run completes or voids them.
+    While the workers render chunks k+1 and k+2, this process reserves the
+    numbers of the next chunk and settles chunk k (sync, rename, mark
+    issued), so the workers never wait for a sync.  An interruption leaves at
+    most three chunks reserved (two with one job, which renders in this
+    process); the next run completes or voids them.
     """
     done = 0
     register_id = register.register_id
-    in_flight = None
+    in_flight: deque = deque()
+    ahead = 1 if mapper.pool is None else AHEAD
     for indexes, chunk, registrations in _registered_chunks(kind, planned, register, result.log):
         interrupts.check()  # a Ctrl-C swallowed by a finaliser still stops the batch here
         fits = {}
@@ -345,15 +349,14 @@ def _issue(kind, planned, total, result, config, register, template, out_dir, us
         for i, entry in zip([i for i in range(len(chunk)) if i not in taken], entries):
             jobs_.append(Job(i, entry.number, entry.output_path, chunk[i].spilled, letter_identity(entry, register_id),
                              fits.get(i), entry.verify_code))
-        del registrations, specs
-        started = (mapper.submit(run_job, jobs_), indexes, chunk, seqs)
-        if in_flight is not None:
-            done += _settle(*in_flight, result, register, out_dir)
+        del specs
+        in_flight.append((mapper.submit(run_job, jobs_), indexes, chunk, seqs))
+        while len(in_flight) > ahead:
+            done += _settle(*in_flight.popleft(), result, register, out_dir)
             if progress:
                 progress(done, total)
-        in_flight = started
-    if in_flight is not None:
-        done += _settle(*in_flight, result, register, out_dir)
+    while in_flight:
+        done += _settle(*in_flight.popleft(), result, register, out_dir)
         if progress:
             progress(done, total)
 
