@@ -11,6 +11,8 @@ admin      also manage users and API keys
 """
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import hmac
 import secrets
@@ -38,8 +40,14 @@ ROLE_RIGHTS = {
 }
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()
-# Verifying against this when the name is unknown keeps the answer time the same.
-_DUMMY_HASH = _hasher.hash("lettergen-no-such-user")
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so the answer takes the same time.  Made on
+    the first login (before the user is looked up), not on import: an argon2 hash costs
+    tens of milliseconds and 64 MiB, and every command line imports this module."""
+    return _hasher.hash("lettergen-no-such-user")
 
 
 class LoginRefused(LettergenError):
@@ -145,13 +153,14 @@ def login(name: str, password: str, config: Config, *, register: Register | None
     now = now or utcnow()
     limit = web_setting(config, "max_failed_logins", 5)
     lockout = web_setting(config, "lockout_minutes", 15)
+    dummy = _dummy_hash()
     with _opened(config, register) as register:
         row = store.find_user(register, (name or "").strip())
         if row is not None and row.locked_until is not None and row.locked_until > now:
             minutes = max(1, int((row.locked_until - now).total_seconds() // 60) + 1)
             raise LoginRefused(f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试")
         try:
-            _hasher.verify(row.password_hash if row else _DUMMY_HASH, password or "")
+            _hasher.verify(row.password_hash if row else dummy, password or "")
             ok = row is not None and not row.disabled
         except (VerificationError, InvalidHashError):
             ok = False
