@@ -19,6 +19,9 @@ from array import array
 from typing import Any, Iterator
 
 
+_BLOCK = 1 << 20  # bytes read at a time when iterating
+
+
 class SpilledList:
     """Picklable items appended to a temporary file; only their offsets stay in memory."""
 
@@ -45,7 +48,17 @@ class SpilledList:
         return pickle.loads(os.pread(self._file.fileno(), end - start, start))
 
     def __iter__(self) -> Iterator[Any]:
-        return (self[i] for i in range(len(self._starts)))
+        """The items appended so far, in order, read sequentially through a buffer
+        (not a system call per item: a batch reads its planned letters this way)."""
+        count, end = len(self._starts), self._end
+        self._file.flush()
+        block, block_start = b"", 0
+        for i in range(count):
+            start = self._starts[i]
+            stop = self._starts[i + 1] if i + 1 < count else end
+            if stop > block_start + len(block):  # pread: the file's own offset (for appends) is left alone
+                block, block_start = os.pread(self._file.fileno(), max(_BLOCK, stop - start), start), start
+            yield pickle.loads(block[start - block_start:stop - block_start])
 
     def close(self) -> None:
         self._file.close()

@@ -38,3 +38,19 @@ def test_spilled_list_gives_back_what_was_appended(items):
     if items:
         assert spilled[-1] == items[-1]
     spilled.close()
+
+
+def test_spilled_list_reads_across_its_read_blocks_and_appends_after_iterating(monkeypatch):
+    import lettergen.spilled as spilled_module
+
+    monkeypatch.setattr(spilled_module, "_BLOCK", 64)  # items straddle the blocks read at a time
+    items = [("行", i, "x" * (i % 90)) for i in range(300)]
+    spilled = SpilledList()
+    for item in items[:200]:
+        spilled.append(item)
+    assert list(spilled) == items[:200]
+    for item in items[200:]:  # appending after (and between) iterations still appends at the end
+        spilled.append(item)
+        assert next(iter(spilled)) == items[0]
+    assert list(spilled) == items and spilled[250] == items[250]
+    spilled.close()
