@@ -10,7 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def encode(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most of a letter's values: asked first (this runs for every letter of a batch)
+        return value
     if isinstance(value, dict):
         return {str(k): encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
