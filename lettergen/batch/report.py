@@ -6,6 +6,7 @@ Windows opens them, and protected against formula injection.
 from __future__ import annotations
 
 import csv
+import os
 import json
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -33,6 +34,9 @@ def _shown_path(path: str, out_dir: Path) -> str:
     """The file relative to the batch folder when it is inside it, else in full."""
     if not path:
         return ""
+    inside = str(out_dir) + os.sep
+    if path.startswith(inside) and ".." not in path:  # the usual case (out_dir / name), without pathlib per row
+        return path[len(inside):]
     try:
         return str(Path(path).relative_to(out_dir))
     except ValueError:
