@@ -203,7 +203,7 @@ def stage_costs(n: int = 1000) -> dict[str, float]:
     pickling the validated letter and reading it back; render: the compiled
     renderer; checks: wording, tone and time limits on the rendered XML;
     write: temporary file + one syncfs, renames and folder fsync per 100;
-    register: reserve, plan and mark 100 letters at a time (SQLite).
+    register: reserve (with the file names) and mark 100 letters at a time (SQLite).
     """
     import pickle
 
@@ -284,8 +284,8 @@ def stage_costs(n: int = 1000) -> dict[str, float]:
                 chunk = prepared[start:start + 100]
                 entries = register.reserve_many([reserve_spec(config, p, template.name, template.sha256,
                                                               batch_id="bench", source_key=f"k{start + i}")
-                                                 for i, p in enumerate(chunk)])
-                register.plan_outputs([(e.number, str(target / f"{e.seq}.docx")) for e in entries])
+                                                 for i, p in enumerate(chunk)],
+                                                plan=lambda i, number, seq: str(target / f"{seq}.docx"))
                 register.mark_issued_many([(e.number, str(target / f"{e.seq}.docx"), "0" * 64) for e in entries])
             out["register"] = _ms(started, n)
     return out
