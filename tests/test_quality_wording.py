@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import io
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -181,3 +182,18 @@ def test_text_extraction_matches_python_docx(project_config, sample_data):
     assert [(p.index, p.text) for p in ours if p.index is not None] == top
     cells = {c.text for t in doc.tables for r in t.rows for c in r.cells if c.text}
     assert {p.text for p in ours if p.index is None} == cells
+
+
+def test_paragraphs_are_read_alike_with_and_without_text_boxes(project_config, sample_data):
+    """The one-match-per-paragraph reading gives what the token-by-token reading gives."""
+    from lettergen.quality.text import _nested_paragraphs, xml_paragraphs
+
+    for kind in ("payment_reminder", "sales_letter", "complaint_response", "after_sales"):
+        letter = render_letter(kind, sample_data(kind), number=NUMBER, config=project_config)
+        xml = zipfile.ZipFile(io.BytesIO(letter.docx)).read("word/document.xml").decode()
+        assert xml_paragraphs(xml) == _nested_paragraphs(xml) and len(xml_paragraphs(xml)) > 10
+    made = ('<w:body><w:p/><w:p><w:r><w:t>甲</w:t><w:tab/><w:t xml:space="preserve"> 乙&amp;丙 </w:t></w:r></w:p>'
+            '<w:p w:rsidR="1"/><w:tbl><w:tr><w:tc><w:p><w:r><w:t>单元</w:t><w:br/><w:t>格</w:t></w:r></w:p></w:tc></w:tr></w:tbl>'
+            '<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t>末段</w:t><w:br w:type="page"/></w:r></w:p></w:body>')
+    assert xml_paragraphs(made) == _nested_paragraphs(made)
+    assert [(p.index, p.text) for p in xml_paragraphs(made)] == [(1, "甲\t 乙&丙"), (None, "单元\n格"), (3, "末段")]

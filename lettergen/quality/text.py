@@ -46,7 +46,41 @@ def docx_paragraphs(docx: bytes | str | Path) -> list[Paragraph]:
     return xml_paragraphs(xml)
 
 
+# Without text boxes paragraphs never nest: each is one match, its text read by C-level regexes.
+_FLAT = re.compile(r"<w:tbl[ >]|</w:tbl>|<w:p(?:\s[^>]*)?/>|<w:p[ >][^<]*(?:<(?!/w:p>)[^<]*)*</w:p>")
+_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
+_BREAK = re.compile(r"<w:br(?:\s[^>]*)?/>")
+
+
 def xml_paragraphs(xml: str) -> list[Paragraph]:
+    """The paragraphs of a document part (see the module docstring)."""
+    if "<w:txbxContent" in xml:
+        return _nested_paragraphs(xml)
+    out: list[Paragraph] = []
+    tables = 0
+    top = -1
+    for m in _FLAT.finditer(xml):
+        tok = m.group(0)
+        if tok.startswith("<w:tbl"):
+            tables += 1
+        elif tok == "</w:tbl>":
+            tables -= 1
+        else:
+            if not tables:
+                top += 1
+            if tok.endswith("</w:p>"):
+                if "<w:tab/>" in tok:
+                    tok = tok.replace("<w:tab/>", "<w:t>\t</w:t>")
+                if "<w:br" in tok:
+                    tok = _BREAK.sub("<w:t>\n</w:t>", tok)
+                text = unescape("".join(_TEXT.findall(tok))).strip()
+                if text:
+                    out.append(Paragraph(None if tables else top, text))
+    return out
+
+
+def _nested_paragraphs(xml: str) -> list[Paragraph]:
+    """:func:`xml_paragraphs` token by token, for parts whose paragraphs hold text boxes."""
     out: list[Paragraph] = []
     nested = 0          # depth of tables and text boxes
     top = -1            # index of the current top-level paragraph
