@@ -60,6 +60,10 @@ def test_data_round_trips_as_json_with_dates_and_decimals_as_strings(register, s
     stored = register.get(entry.number).data
     assert stored == expected == entry.data
     assert list(stored) == ["z_first", "amount", "due", "nested"]  # key order kept
+    import pickle  # entries are decoded when first read, also after travelling between processes
+
+    copy = pickle.loads(pickle.dumps(register.get(entry.number)))
+    assert copy.data == expected and copy == register.get(entry.number)
 
 
 def test_unserialisable_data_is_refused_and_nothing_is_reserved(register, spec):

@@ -33,7 +33,6 @@ class Entry:
     letter_date: date
     customer: str
     subject: str
-    data: dict[str, Any]
     template_name: str
     template_hash: str
     output_path: str | None
@@ -55,6 +54,16 @@ class Entry:
     actor: str | None = None  # who issued: "key:NAME" (HTTP API), "user:NAME" (web page)
     status_actor: str | None = None  # who voided or superseded it
     idempotency_key: str | None = None
+    data_json: str = field(default="{}", repr=False)  # the stored JSON text of ``data``
+    #: The letter's stored data (input and context), decoded from ``data_json`` when first read:
+    #: numbering a batch reads thousands of entries and none of their data.
+    data: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "data":  # not decoded yet (an attribute that is set is never looked up here)
+            self.data = load_data(self.data_json)
+            return self.data
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def status_label(self) -> str:
@@ -131,7 +140,7 @@ def entry_from_row(row: Mapping[str, Any]) -> Entry:
         letter_date=row["letter_date"],
         customer=row["customer"],
         subject=row["subject"],
-        data=load_data(row["data"]),
+        data_json=row["data"],
         template_name=row["template_name"],
         template_hash=row["template_hash"],
         output_path=row["output_path"],
