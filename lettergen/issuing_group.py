@@ -11,7 +11,7 @@ group (a synced test file: one disk wait, not one per letter; none when the
 previous group's letters were written there less than :data:`RECHECK_SECONDS`
 ago, in which case a folder that breaks in that second voids the group's
 numbers with the reason instead of refusing them) and takes
-every letter waiting at that moment (or a few milliseconds away) through the same two transactions
+every letter waiting at that moment through the same two transactions
 (:meth:`Register.reserve_many` with its ``plan`` of output paths,
 :meth:`~Register.mark_issued_entries`).  The register's own checks
 (:func:`check_register`, :func:`recover`) run when a cheap read cannot show
@@ -45,7 +45,6 @@ from .sources import NameSet
 
 MAX_GROUP = 64  # letters per group: bounds the time the register's write lock is held
 WRITERS = 8  # letter files written (and synced) at the same time
-GATHER_SECONDS = 0.005  # how long a group waits for letters whose callers are still preparing them
 RECHECK_SECONDS = 1.0  # the register and output folder checks run at least this often (see _issue_group)
 
 
@@ -67,16 +66,6 @@ class _Ticket:
         self.done.set()
 
 
-class _Counter:
-    def __init__(self):
-        self.value = 0
-        self._lock = threading.Lock()
-
-    def add(self, n: int) -> None:
-        with self._lock:
-            self.value += n
-
-
 class GroupIssuer:
     """Issues letters for the threads of one process, several per transaction."""
 
@@ -92,27 +81,21 @@ class GroupIssuer:
         self._mark: tuple[str | None, int] | None = None  # the register's watermark seen by the last group
         self._checked_at = 0.0  # when check_register and recover last ran (time.monotonic)
         self._wrote_at = 0.0  # when the last group's letters were all written (0: it failed)
-        self._preparing = _Counter()  # callers validating and trial-rendering a letter right now
 
     def issue(self, kind: str, data: dict[str, Any], *, strict: bool = False, actor: str | None = None,
               idempotency_key: str | None = None) -> Issued:
         """As :func:`lettergen.issuing.issue` (to the configured output folder), in a group."""
         cfg = self.config
-        self._preparing.add(1)
-        try:
-            prepared = prepare(kind, data, cfg)
-            template = template_for(cfg, kind)
-            # the fit is stored with the context; the trial rendering: template errors consume no number
-            trial = fit_and_render(template, prepared.context, cfg, PLACEHOLDER_NUMBER)
-            findings = quality_gate(prepared, trial, cfg, strict=strict)
-            check_filename_pattern(cfg.filename_pattern)  # settings problems must not cost a number
-            spec = reserve_spec(cfg, prepared, template.name, template.sha256, actor=actor,
-                                idempotency_key=idempotency_key)
-            ticket = _Ticket(prepared, template, spec, findings, len(trial))
-            self._ensure_thread()
-            self._queue.put(ticket)
-        finally:
-            self._preparing.add(-1)
+        prepared = prepare(kind, data, cfg)
+        template = template_for(cfg, kind)
+        # the fit is stored with the context; the trial rendering: template errors consume no number
+        trial = fit_and_render(template, prepared.context, cfg, PLACEHOLDER_NUMBER)
+        findings = quality_gate(prepared, trial, cfg, strict=strict)
+        check_filename_pattern(cfg.filename_pattern)  # settings problems must not cost a number
+        spec = reserve_spec(cfg, prepared, template.name, template.sha256, actor=actor, idempotency_key=idempotency_key)
+        ticket = _Ticket(prepared, template, spec, findings, len(trial))
+        self._ensure_thread()
+        self._queue.put(ticket)
         ticket.done.wait()
         if ticket.error is not None:
             raise ticket.error
@@ -130,37 +113,18 @@ class GroupIssuer:
 
     def _run(self) -> None:
         while True:
-            group = self._gather()
+            group = [self._queue.get()]
+            while len(group) < MAX_GROUP:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
             try:
                 self._issue_group(group)
             except BaseException as exc:  # noqa: BLE001 (every waiting caller must get an answer)
                 for ticket in group:
                     if not ticket.done.is_set():
                         ticket.fail(exc)
-
-    def _gather(self) -> list[_Ticket]:
-        """The next group: every letter waiting, and those still being prepared (up to :data:`GATHER_SECONDS`).
-
-        A group costs two commits however many letters it holds, so a letter
-        whose caller is a few milliseconds from handing it over is worth
-        waiting for; a caller alone is never kept waiting.
-        """
-        group = [self._queue.get()]
-        deadline = time.monotonic() + GATHER_SECONDS
-        while len(group) < MAX_GROUP:
-            try:
-                group.append(self._queue.get_nowait())
-                continue
-            except queue.Empty:
-                pass
-            left = deadline - time.monotonic()
-            if self._preparing.value <= 0 or left <= 0:
-                break
-            try:
-                group.append(self._queue.get(timeout=min(left, 0.001)))  # look again at who is preparing
-            except queue.Empty:
-                continue
-        return group
 
     def _issue_group(self, group: list[_Ticket]) -> None:
         # disk and register problems fail the whole group before any number is taken; the test file is
