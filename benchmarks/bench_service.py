@@ -8,6 +8,10 @@ operation.  The same operations through the Python API in this process (no
 HTTP, one thread) are measured in the same run, as the baseline: the ratio
 shows what HTTP, auth and the server add.
 
+"srv cpu" is the server's CPU time (all its processes, user + system) per
+call, in ms: less noisy than throughput on a shared machine, since the
+clients' and other programs' CPU is not in it.
+
 Each operation is also timed with one client alone: its p50 is the latency
 of an unloaded server; with 8 clients p50 is mostly queueing (8 clients /
 throughput).  Caveat: the clients run on the same 2 cores as the server, and the machine
@@ -24,6 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -75,6 +80,21 @@ def http_run(server: Server, token: str, operation: str, clients: int, requests:
     return latencies, time.perf_counter() - t0
 
 
+def server_cpu(server: Server) -> float | None:
+    """CPU seconds (user + system) used so far by the server's processes (its process group; Linux)."""
+    total, found = 0, False
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                raw = fh.read()
+        except OSError:  # gone, or not a process
+            continue
+        fields = raw[raw.rfind(")") + 2:].split()
+        if int(fields[2]) == server.proc.pid:  # process group: the server and its workers
+            total, found = total + int(fields[11]) + int(fields[12]), True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 def in_process(settings: Path, operation: str, count: int) -> tuple[list[float], float]:
     config = load_config(settings)
     data = sample_json(KIND)
@@ -94,9 +114,18 @@ def in_process(settings: Path, operation: str, count: int) -> tuple[list[float],
         return latencies, time.perf_counter() - t_all
 
 
-def row(label: str, latencies: list[float], wall: float) -> str:
+def row(label: str, latencies: list[float], wall: float, cpu: float | None = None) -> str:
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
-    return f"{label:<40} {len(latencies):>5} {p50:>8.1f} {p99:>8.1f} {len(latencies) / wall:>9.0f}"
+    per_call = f"{cpu * 1000 / len(latencies):>9.1f}" if cpu is not None else f"{'':>9}"
+    return f"{label:<40} {len(latencies):>5} {p50:>8.1f} {p99:>8.1f} {len(latencies) / wall:>9.0f}{per_call}"
+
+
+def timed(server: Server, run: Callable[[], tuple[list[float], float]]) -> tuple[list[float], float, float | None]:
+    """``run()``'s latencies and wall time, and the server's CPU seconds meanwhile."""
+    before = server_cpu(server)
+    latencies, wall = run()
+    after = server_cpu(server)
+    return latencies, wall, (after - before) if before is not None and after is not None else None
 
 
 def main() -> None:
@@ -105,7 +134,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    print(f"{'':<40} {'calls':>5} {'p50 ms':>8} {'p99 ms':>8} {'per s':>9}")
+    print(f"{'':<40} {'calls':>5} {'p50 ms':>8} {'p99 ms':>8} {'per s':>9} {'srv cpu':>8}")
     medians: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-service-") as tmp:
         base = Path(tmp)
@@ -124,11 +153,11 @@ def main() -> None:
             try:
                 for op in OPERATIONS:
                     http_run(server, token, op, args.clients, 3)  # warm every worker
-                    lat, wall = http_run(server, token, op, 1, args.requests)
-                    print(row(f"HTTP {workers} worker(s), 1 client: {op}", lat, wall))
-                    lat, wall = http_run(server, token, op, args.clients, args.requests)
+                    lat, wall, cpu = timed(server, lambda: http_run(server, token, op, 1, args.requests))
+                    print(row(f"HTTP {workers} worker(s), 1 client: {op}", lat, wall, cpu))
+                    lat, wall, cpu = timed(server, lambda: http_run(server, token, op, args.clients, args.requests))
                     medians[f"http{workers} {op}"] = percentile(lat, 50)
-                    print(row(f"HTTP {workers} worker(s), {args.clients} clients: {op}", lat, wall))
+                    print(row(f"HTTP {workers} worker(s), {args.clients} clients: {op}", lat, wall, cpu))
             finally:
                 server.stop()
     print()

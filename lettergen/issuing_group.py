@@ -7,7 +7,10 @@ up behind each other's commits.  A :class:`GroupIssuer` lets each caller
 validate, compute and trial-render its letter in its own thread (errors
 there consume nothing, as with :func:`lettergen.issuing.issue`), then hands
 it to one background thread that checks the output folder once for the
-group (a synced test file: one disk wait, not one per letter) and takes
+group (a synced test file: one disk wait, not one per letter; none when the
+previous group's letters were written there less than :data:`RECHECK_SECONDS`
+ago, in which case a folder that breaks in that second voids the group's
+numbers with the reason instead of refusing them) and takes
 every letter waiting at that moment through the same two transactions
 (:meth:`Register.reserve_many` with its ``plan`` of output paths,
 :meth:`~Register.mark_issued_entries`).  The register's own checks
@@ -42,7 +45,7 @@ from .sources import NameSet
 
 MAX_GROUP = 64  # letters per group: bounds the time the register's write lock is held
 WRITERS = 8  # letter files written (and synced) at the same time
-RECHECK_SECONDS = 1.0  # check_register and recover run at least this often (see GroupIssuer._check_register)
+RECHECK_SECONDS = 1.0  # the register and output folder checks run at least this often (see _issue_group)
 
 
 @dataclass
@@ -77,6 +80,7 @@ class GroupIssuer:
         self._writers: ThreadPoolExecutor | None = None
         self._mark: tuple[str | None, int] | None = None  # the register's watermark seen by the last group
         self._checked_at = 0.0  # when check_register and recover last ran (time.monotonic)
+        self._wrote_at = 0.0  # when the last group's letters were all written (0: it failed)
 
     def issue(self, kind: str, data: dict[str, Any], *, strict: bool = False, actor: str | None = None,
               idempotency_key: str | None = None) -> Issued:
@@ -101,7 +105,7 @@ class GroupIssuer:
         with self._lock:
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._pid = os.getpid()
-                self._mark, self._names = None, None  # a new process checks the register and folder itself
+                self._mark, self._names, self._wrote_at = None, None, 0.0  # a new process checks for itself
                 # each file is synced to disk; syncing a group's files side by side overlaps the waits
                 self._writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="lettergen-write")
                 self._thread = threading.Thread(target=self._run, name="lettergen-issuer", daemon=True)
@@ -123,8 +127,10 @@ class GroupIssuer:
                         ticket.fail(exc)
 
     def _issue_group(self, group: list[_Ticket]) -> None:
-        # disk and register problems fail the whole group before any number is taken
-        check_output_folder(self.config.output_dir, len(group), max(t.size for t in group))
+        # disk and register problems fail the whole group before any number is taken; the test file is
+        # spared when the last group's letters were written into the folder just now (room is checked still)
+        just_wrote = time.monotonic() - self._wrote_at < RECHECK_SECONDS
+        check_output_folder(self.config.output_dir, len(group), max(t.size for t in group), probe=not just_wrote)
         register = self.register()
         self._check_register(register)
         out_dir = self.config.output_dir.resolve()
@@ -147,11 +153,14 @@ class GroupIssuer:
             self._void(register, group, exc)
             raise
         written = []
+        self._wrote_at = 0.0
         for ticket, outcome in zip(group, self._writers.map(self._write, group)):
             if isinstance(outcome, Exception):  # this letter fails; the others go on
                 self._void(register, [ticket], outcome)
             else:
                 written.append((ticket, outcome))
+        if len(written) == len(group):
+            self._wrote_at = time.monotonic()
         try:  # the entries as stored come back from the same transaction
             final = register.mark_issued_entries([(t.entry.number, str(t.path), digest) for t, digest in written])
         except BaseException as exc:

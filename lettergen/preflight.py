@@ -56,21 +56,26 @@ def check_config(config: Config) -> None:
     config._checked = True
 
 
-def check_output_folder(folder: str | Path, letters: int = 1, letter_bytes: int = 0) -> None:
-    """The folder exists (or is made), takes a file, and has room for ``letters`` of ``letter_bytes``."""
+def check_output_folder(folder: str | Path, letters: int = 1, letter_bytes: int = 0, *, probe: bool = True) -> None:
+    """The folder exists (or is made), takes a file, and has room for ``letters`` of ``letter_bytes``.
+
+    ``probe=False`` skips making the folder and writing a synced test file in it
+    (for a caller that has just written files there); the room is checked all the same.
+    """
     folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputFolderError(f"无法创建输出文件夹 {folder}：{exc.strerror or exc}（未占用文号）") from None
-    try:
-        with tempfile.TemporaryFile(dir=folder, prefix=".~check") as fh:
-            fh.write(b"lettergen")
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as exc:
-        raise OutputFolderError(f"输出文件夹 {folder} 不能写入文件：{exc.strerror or exc}；"
-                                "请换一个文件夹或检查权限（未占用文号）") from None
+    if probe:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputFolderError(f"无法创建输出文件夹 {folder}：{exc.strerror or exc}（未占用文号）") from None
+        try:
+            with tempfile.TemporaryFile(dir=folder, prefix=".~check") as fh:
+                fh.write(b"lettergen")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise OutputFolderError(f"输出文件夹 {folder} 不能写入文件：{exc.strerror or exc}；"
+                                    "请换一个文件夹或检查权限（未占用文号）") from None
     needed = int(letters * letter_bytes * 1.1) + MARGIN_BYTES
     free = shutil.disk_usage(folder).free
     if letters and letter_bytes and needed > free:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -142,3 +143,29 @@ def test_a_reservation_left_by_a_dead_process_is_settled_by_a_later_group(issuer
     monkeypatch.setattr(issuing_group, "RECHECK_SECONDS", 0.0)
     group.issue("after_sales", data)
     assert register.list(status="reserved") == [] and register.verify().ok
+
+
+def test_a_folder_that_breaks_is_refused_before_numbering_once_the_last_write_is_a_second_old(issuer, sample_data,
+                                                                                             project_config, monkeypatch):
+    group, register = issuer
+    data = sample_data("after_sales")
+    first = group.issue("after_sales", data)
+    out = project_config.output_dir
+    shutil.rmtree(out)
+    out.write_text("a file where the folder was")
+    # within RECHECK_SECONDS of a good write the test file is spared: the number is taken, then voided with the reason
+    with pytest.raises(OSError):
+        group.issue("after_sales", data)
+    assert [(e.seq, e.status) for e in register.list()] == [(1, "issued"), (2, "void")]
+    assert register.list(status="void")[0].status_reason.startswith("签发失败")
+    # the failed group proved nothing: the next one probes the folder and takes no number
+    with pytest.raises(OutputFolderError, match="未占用文号"):
+        group.issue("after_sales", data)
+    monkeypatch.setattr(issuing_group, "RECHECK_SECONDS", 0.0)
+    out.unlink()
+    assert seq(group.issue("after_sales", data).entry.number) == 3 and first.entry.seq == 1
+    out.rename(out.with_name("gone"))  # no good write counts with RECHECK_SECONDS = 0
+    out.write_text("again")
+    with pytest.raises(OutputFolderError):
+        group.issue("after_sales", data)
+    assert len(register.list()) == 3 and register.verify(check_files=False).ok

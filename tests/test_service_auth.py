@@ -143,3 +143,14 @@ def test_the_key_cache_keeps_verified_keys_only_for_its_seconds():
     off = KeyCache(0, clock=lambda: now[0])
     off.put(digest, who)
     assert off.get(digest) is None
+
+
+def test_a_key_revoked_in_this_process_is_checked_again_at_once(tmp_path):
+    settings = write_settings(tmp_path)
+    create_token(settings, "here", "read")
+    cache = KeyCache(60)
+    who = Principal("here", "key", frozenset({"read"}))
+    cache.put("d", who)
+    assert cache.get("d") is who
+    api.revoke_key("here", config=load_config(settings))  # as the web page's admin does, in the server's process
+    assert cache.get("d") is None

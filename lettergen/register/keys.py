@@ -45,6 +45,14 @@ class ApiKey:
         return self.revoked_at is None
 
 
+_revocations = 0
+
+
+def revocations() -> int:
+    """How many times this process has revoked a key: a cache of verified keys is stale once it changes."""
+    return _revocations
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -82,6 +90,8 @@ class KeyStore:
         return [_key(r) for r in rows]
 
     def revoke(self, name: str) -> ApiKey:
+        global _revocations
+        _revocations += 1  # keys this process has verified must be checked again (see revocations())
         with self.register.transaction() as conn:
             row = conn.execute(sa.select(api_keys).where(api_keys.c.name == name).with_for_update()).mappings().first()
             if row is None:

@@ -33,6 +33,11 @@ IDENTITY_KEYS = ("register_id", "number", "kind", "sequence_key", "seq", "year",
                  "subject", "template_name", "template_hash")
 
 
+_WATERMARK = sa.select(  # one statement, built once: it runs before every group of letters
+    sa.select(meta.c.value).where(meta.c.key == "register_id").scalar_subquery(),
+    sa.select(sa.func.max(entries.c.id)).scalar_subquery())
+
+
 class RegisterMaintenance:
     """Methods of :class:`lettergen.register.Register` about the register as a whole."""
 
@@ -60,8 +65,8 @@ class RegisterMaintenance:
         put back, another register) since.
         """
         with self._tx(write=False) as conn:
-            register_id = conn.execute(sa.select(meta.c.value).where(meta.c.key == "register_id")).scalar()
-            return register_id, conn.execute(sa.select(sa.func.max(entries.c.id))).scalar() or 0
+            register_id, high = conn.execute(_WATERMARK).one()
+            return register_id, high or 0
 
     def high_water(self) -> int:
         """The id of the newest entry (0 if none): at least the number of letters ever issued."""

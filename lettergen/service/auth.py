@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .. import api
-from ..register.keys import token_hash
+from ..register.keys import revocations, token_hash
 from .problems import ServiceProblem
 
 #: Scopes of the service.  API keys carry the first four; ``admin`` is for web users.
@@ -69,8 +69,9 @@ class KeyCache:
     Checking a key is a register read on every request; a key just verified
     is taken as valid for ``seconds`` more (``[service] key_cache_seconds``;
     0: every request reads the register).  So ``lettergen keys revoke`` takes
-    effect in every worker process within that many seconds.  Unknown or
-    revoked tokens are never cached: a new key works at once.
+    effect in every worker process within that many seconds; a key revoked by
+    this process (the web page's admin) at once.  Unknown or revoked tokens
+    are never cached: a new key works at once.
     """
 
     MAX_KEYS = 1000  # distinct tokens kept; beyond that the cache starts afresh
@@ -78,13 +79,13 @@ class KeyCache:
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
         self.seconds = float(seconds or 0)
         self._clock = clock
-        self._keys: dict[str, tuple[float, Principal]] = {}
+        self._keys: dict[str, tuple[float, Principal, int]] = {}
 
     digest = staticmethod(token_hash)
 
     def get(self, digest: str) -> Principal | None:
         found = self._keys.get(digest)
-        if found is None or self._clock() >= found[0]:
+        if found is None or self._clock() >= found[0] or found[2] != revocations():
             return None
         return found[1]
 
@@ -93,7 +94,7 @@ class KeyCache:
             return
         if len(self._keys) >= self.MAX_KEYS:
             self._keys = {}
-        self._keys[digest] = (self._clock() + self.seconds, principal)
+        self._keys[digest] = (self._clock() + self.seconds, principal, revocations())
 
 
 def add_resolver(app, resolver: Resolver, *, first: bool = False) -> None:
