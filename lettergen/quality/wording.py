@@ -59,10 +59,11 @@ class TabooList:
 
     def find(self, paragraphs: Iterable[Paragraph]) -> list[Finding]:
         paras = list(paragraphs)
-        folded = [_fold(widen(p.text)) for p in paras]
-        keys = [SKIP.sub("", f) for f in folded]
-        # One pass over the whole letter first; paragraphs are searched only on a hit.
-        whole = "\n".join(keys)
+        # The whole letter folded and compacted at once (NUL, which XML text never holds and
+        # SKIP keeps, between paragraphs); paragraphs are searched only on a hit.
+        joined = _fold(widen("\0".join(p.text for p in paras)))
+        whole = SKIP.sub("", joined)
+        folded, keys = joined.split("\0"), whole.split("\0")
         hits: list[tuple[int, int, int, Taboo]] = []
         for entry, rx in self._compiled:
             if entry.literal is not None:
