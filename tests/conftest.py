@@ -5,8 +5,14 @@ import copy
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from lettergen.config import PROJECT_DIR, Config, load_config
+
+# Property tests judge results, not speed: on a loaded machine (CI, the full suite beside
+# LibreOffice and chromium) generating big documents can be slow, which is not a failure.
+settings.register_profile("lettergen", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("lettergen")
 
 KINDS = ("sales_letter", "payment_reminder", "complaint_response", "after_sales")
 
