@@ -14,6 +14,7 @@ import multiprocessing.util
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -31,13 +32,23 @@ def can_measure() -> bool:
     Whether a Python can ``import uno`` is asked once per process and
     ``soffice`` path: asking starts a Python (tens of ms), and fitting asks for
     every letter."""
+    where = (os.environ.get("PATH"), os.environ.get("LETTERGEN_SOFFICE"), os.environ.get("LETTERGEN_UNO_PYTHON"))
+    asked = _measurable.get(where)
+    if asked is not None and time.monotonic() - asked[0] < RECHECK_SECONDS:
+        return asked[1]  # not a search of PATH for every letter of a service
     soffice = find_soffice()
-    if soffice is None:
-        return False
-    key = (soffice, os.environ.get("LETTERGEN_UNO_PYTHON"))
-    if key not in _uno_found:
-        _uno_found[key] = find_uno_python(soffice) is not None
-    return _uno_found[key]
+    found = False
+    if soffice is not None:
+        key = (soffice, os.environ.get("LETTERGEN_UNO_PYTHON"))
+        if key not in _uno_found:
+            _uno_found[key] = find_uno_python(soffice) is not None
+        found = _uno_found[key]
+    _measurable[where] = (time.monotonic(), found)
+    return found
+
+
+RECHECK_SECONDS = 5.0  # LibreOffice installed or removed while a service runs: seen within this
+_measurable: dict[tuple, tuple[float, bool]] = {}
 
 
 def _converter() -> Converter:

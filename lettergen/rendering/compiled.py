@@ -13,6 +13,7 @@ zip is deterministic: the same context gives the same bytes.
 from __future__ import annotations
 
 import hashlib
+import os
 import itertools
 import re
 import threading
@@ -289,7 +290,7 @@ def load_template(path: str | Path, env: BoundedSandbox | None = None) -> Compil
         stat = path.stat()
     except FileNotFoundError:
         raise TemplateError(f"找不到模板文件 {path}") from None
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, id(env))
+    key = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size, id(env))  # abspath: no system call per letter
     cached = _cached(key, env)
     if cached is not None:
         return cached
