@@ -30,8 +30,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
+from typing import Callable
 from lxml import etree
 
+from .. import zipwriter
 from .layoutstyles import Para, Styles, latin_font, qn, run_size, twips
 from .linebreak import NARROW_LATIN_FACES, OBJECT, Glyph, Unknown, count_lines, pieces
 
@@ -227,20 +230,47 @@ def _cell_margin(layers, side: str) -> float:
     return value
 
 
-_styles_cache: dict[bytes, Styles] = {}
+_styles_cache: dict[object, Styles] = {}
+_furniture_cache: dict[tuple, float] = {}  # (styles, part, width) -> height of a header or footer
 
 
 _PARAGRAPH_CACHE_SIZE = 4096
 _paragraph_cache: dict[tuple, tuple] = {}  # (styles, fields, width, paragraph XML) -> Page.paragraph's answer
 
 
-def _styles(xml: bytes) -> Styles:
-    styles = _styles_cache.get(xml)
+def _styles(key: object, read: Callable[[], bytes]) -> Styles:
+    styles = _styles_cache.get(key)
     if styles is None:
         if len(_styles_cache) >= 16:
             _styles_cache.clear()
-        styles = _styles_cache[xml] = Styles(xml)
+        styles = _styles_cache[key] = Styles(read())
     return styles
+
+
+class _Package:
+    """The parts of a .docx, read on demand; a part's key (its compressed bytes: exact, and
+    lettergen compresses a part the same way every time) identifies its content without
+    decompressing it, so parts that every letter of a template shares (styles, headers,
+    footers) are parsed and measured once."""
+
+    def __init__(self, docx: bytes):
+        parts = zipwriter.read_parts(docx)  # lettergen's own zips: no central directory to parse
+        if parts is not None:
+            self._parts = {p.name.decode("utf-8"): p for p in parts}
+            self._zip = None
+        else:
+            self._zip = zipfile.ZipFile(io.BytesIO(docx))
+            self._parts = {}
+
+    def read(self, name: str) -> bytes:
+        if self._zip is not None:
+            return self._zip.read(name)
+        return zlib.decompress(self._parts[name].data, -15)
+
+    def key(self, name: str) -> object:
+        if self._zip is not None:
+            return self._zip.read(name)  # the content itself
+        return self._parts[name].data
 
 
 def page_bound(docx: bytes) -> tuple[float, float, float]:
@@ -249,27 +279,33 @@ def page_bound(docx: bytes) -> tuple[float, float, float]:
 
     Raises :class:`Unknown` when the letter holds something the bound does not model.
     """
-    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
-        styles = _styles(zf.read("word/styles.xml"))
-        body = etree.fromstring(zf.read("word/document.xml")).find(qn("w:body"))
-        rels = etree.fromstring(zf.read("word/_rels/document.xml.rels"))
-        targets = {rel.get("Id"): rel.get("Target") for rel in rels}
-        sect = body.find(qn("w:sectPr"))
-        if sect is None:
-            raise Unknown("no section properties")
-        size, mar = sect.find(qn("w:pgSz")), sect.find(qn("w:pgMar"))
-        grid = sect.find(qn("w:docGrid"))
-        cols = sect.find(qn("w:cols"))
-        if size is None or mar is None or (grid is not None and grid.get(qn("w:type")) not in (None, "default")) \
-                or (cols is not None and twips(cols, "w:num", 1) > 1):
-            raise Unknown("page setup")
-        width_tw = twips(size, "w:w") - twips(mar, "w:left") - twips(mar, "w:right") - twips(mar, "w:gutter")
-        furniture = Page(styles, fields=True)
-        tallest = {"header": 0.0, "footer": 0.0}
-        for ref in list(sect.iterfind(qn("w:headerReference"))) + list(sect.iterfind(qn("w:footerReference"))):
-            kind = "header" if ref.tag == qn("w:headerReference") else "footer"
-            part = etree.fromstring(zf.read("word/" + targets[ref.get(REL_NS)].lstrip("/").removeprefix("word/")))
-            tallest[kind] = max(tallest[kind], furniture.blocks(part, width_tw))
+    package = _Package(docx)
+    styles_key = package.key("word/styles.xml")
+    styles = _styles(styles_key, lambda: package.read("word/styles.xml"))
+    body = etree.fromstring(package.read("word/document.xml")).find(qn("w:body"))
+    rels = etree.fromstring(package.read("word/_rels/document.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target") for rel in rels}
+    sect = body.find(qn("w:sectPr"))
+    if sect is None:
+        raise Unknown("no section properties")
+    size, mar = sect.find(qn("w:pgSz")), sect.find(qn("w:pgMar"))
+    grid = sect.find(qn("w:docGrid"))
+    cols = sect.find(qn("w:cols"))
+    if size is None or mar is None or (grid is not None and grid.get(qn("w:type")) not in (None, "default")) \
+            or (cols is not None and twips(cols, "w:num", 1) > 1):
+        raise Unknown("page setup")
+    width_tw = twips(size, "w:w") - twips(mar, "w:left") - twips(mar, "w:right") - twips(mar, "w:gutter")
+    furniture = Page(styles, fields=True)
+    tallest = {"header": 0.0, "footer": 0.0}
+    for ref in list(sect.iterfind(qn("w:headerReference"))) + list(sect.iterfind(qn("w:footerReference"))):
+        kind = "header" if ref.tag == qn("w:headerReference") else "footer"
+        name = "word/" + targets[ref.get(REL_NS)].lstrip("/").removeprefix("word/")
+        key = (styles_key, package.key(name), width_tw)
+        if key not in _furniture_cache:
+            if len(_furniture_cache) >= 64:
+                _furniture_cache.clear()
+            _furniture_cache[key] = furniture.blocks(etree.fromstring(package.read(name)), width_tw)
+        tallest[kind] = max(tallest[kind], _furniture_cache[key])
     top = max(abs(twips(mar, "w:top")) / 20, twips(mar, "w:header") / 20 + tallest["header"])
     bottom = max(abs(twips(mar, "w:bottom")) / 20, twips(mar, "w:footer") / 20 + tallest["footer"])
     default = styles.default
