@@ -63,6 +63,10 @@ class RowStore(SpilledList):
         number, cells = super().__getitem__(index)
         return number, cells + [None] * (self.width - len(cells))
 
+    def __iter__(self) -> Iterator[tuple[int, list[str | None]]]:
+        for number, cells in super().__iter__():
+            yield number, cells + [None] * (self.width - len(cells))
+
 
 @dataclass
 class Table:
