@@ -242,14 +242,18 @@ class _Ready:
 class _Mapper:
     """``map`` over the workers (or in-process), and ``submit`` to start a map and collect it later."""
 
-    def __init__(self, pool=None):
-        self.pool = pool
+    def __init__(self, pool=None, processes: int = 1):
+        self.pool, self.processes = pool, processes
 
     def __call__(self, func: Callable, items) -> Iterator:
         if self.pool is None:
             return map(func, items)
-        # imap streams both ways: neither the inputs nor the results of a sheet are ever all held at once
-        return self.pool.imap(func, items, chunksize=16)
+        # imap streams both ways: neither the inputs nor the results of a sheet are ever all held
+        # at once.  A stream goes 128 items a task: smaller tasks cost the batch process more than
+        # the workers gain (10,000 rows validated by 2 workers: 2.1 s with 16 a task, 1.8 s with
+        # 128); a short list (a chunk's letters to fit) is spread over every worker.
+        size = max(1, len(items) // (4 * self.processes)) if isinstance(items, list) else 128
+        return self.pool.imap(func, items, chunksize=size)
 
     def submit(self, func: Callable, items: list):
         if self.pool is None:
@@ -270,7 +274,7 @@ def _workers(jobs: int, template, kind, config, strict: bool, spill_dir: str) ->
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker,
                                                     initargs=(template, kind, config, strict, spill_dir))
     try:
-        yield _Mapper(pool)
+        yield _Mapper(pool, jobs)
     except BaseException:
         pool.terminate()
         pool.join()
