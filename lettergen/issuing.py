@@ -143,7 +143,7 @@ def issue(
         prepared.context["corrects"] = corrects
     template = template_for(config, kind)
     # the fit is stored with the context; the trial rendering: template errors consume no number
-    trial = fit_and_render(template, prepared.context, config, PLACEHOLDER_NUMBER)
+    trial = fit_and_render(template, prepared.context, config, PLACEHOLDER_NUMBER, trial=True)
     findings = quality_gate(prepared, trial, config, strict=strict)
     check_config(config)
     if output is None:

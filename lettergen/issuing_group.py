@@ -89,7 +89,7 @@ class GroupIssuer:
         prepared = prepare(kind, data, cfg)
         template = template_for(cfg, kind)
         # the fit is stored with the context; the trial rendering: template errors consume no number
-        trial = fit_and_render(template, prepared.context, cfg, PLACEHOLDER_NUMBER)
+        trial = fit_and_render(template, prepared.context, cfg, PLACEHOLDER_NUMBER, trial=True)
         findings = quality_gate(prepared, trial, cfg, strict=strict)
         check_filename_pattern(cfg.filename_pattern)  # settings problems must not cost a number
         spec = reserve_spec(cfg, prepared, template.name, template.sha256, actor=actor, idempotency_key=idempotency_key)

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from . import zipwriter
 from .compute import enrich
 from .docprops import stamp
 from .config import Config
@@ -122,15 +123,19 @@ RENDER_NAMES = ("number", "corrects")
 
 
 def render_context(template: CompiledTemplate, context: dict[str, Any], number: str,
-                   identity: dict[str, str] | None = None, verify_code: str | None = None) -> bytes:
+                   identity: dict[str, str] | None = None, verify_code: str | None = None, *,
+                   trial: bool = False) -> bytes:
     """Render ``context`` with its document number; ``corrects`` (the number and date of
     the letter this one corrects, or None) comes from the context when set, and so
     does the letter's fitted spacing (``layout_fit``, see :func:`fit_letter`).  ``identity``
     (register id, number, kind, sequence …) goes into the document properties.
     ``verify_code`` (the register entry's) prints the QR code of the letter's check
     page when the context keeps a public URL (``[service] public_url``); without it
-    (drafts, trial renders) there is no QR code, but the room for it is checked."""
-    docx = template.render({"corrects": None, **context, "number": number}, document_hook=fit_document)
+    (drafts, trial renders) there is no QR code, but the room for it is checked.  A ``trial``
+    rendering (measured, checked, then thrown away) stores its rendered parts uncompressed:
+    a valid package, bigger, made faster; never one that is written or handed out."""
+    docx = template.render({"corrects": None, **context, "number": number}, document_hook=fit_document,
+                           level=0 if trial else zipwriter.LEVEL)
     return _finish_letter(docx, context, identity, number, verify_code)
 
 
@@ -166,13 +171,17 @@ def fit_mode(config: Config) -> str:
     return mode
 
 
-def fit_and_render(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str) -> bytes:
+def fit_and_render(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str, *,
+                   trial: bool = False) -> bytes:
     """:func:`fit_letter` (the fit stored in ``context``), then the letter rendered with ``number``:
-    the rendering the fitting made on the way when it stored no fit, else a fresh one."""
-    return fit_letter(template, context, config, number) or render_context(template, context, number)
+    the rendering the fitting made on the way when it stored no fit, else a fresh one
+    (``trial``: see :func:`render_context`)."""
+    return (fit_letter(template, context, config, number, trial=trial)
+            or render_context(template, context, number, trial=trial))
 
 
-def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str) -> bytes | None:
+def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str, *,
+               trial: bool = False) -> bytes | None:
     """Measure the letter with LibreOffice and, if it overflows its last page by a
     little, store the tighter spacing that saves the page in ``context`` (from
     where the register keeps it).  Does nothing with ``[layout] fit = "off"`` or
@@ -191,7 +200,7 @@ def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Conf
         return None
 
     def render(fit: dict | None) -> bytes:
-        return render_context(template, {**context, FIT_KEY: fit} if fit else context, number)
+        return render_context(template, {**context, FIT_KEY: fit} if fit else context, number, trial=trial)
 
     plain = render(None)
     if surely_one_page(plain):  # LibreOffice would say one page: no fit, the same bytes

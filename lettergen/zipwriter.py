@@ -30,7 +30,10 @@ class Part:
     data: bytes
 
 
-def compress(name: str, blob: bytes, level: int = 6) -> Part:
+LEVEL = 6  # deflate level of every part of a letter (part of "the same data give the same bytes")
+
+
+def compress(name: str, blob: bytes, level: int = LEVEL) -> Part:
     packer = zlib.compressobj(level, zlib.DEFLATED, -15)
     data = packer.compress(blob) + packer.flush()
     return Part(name.encode("utf-8"), zlib.crc32(blob), len(blob), data)

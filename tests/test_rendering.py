@@ -199,3 +199,23 @@ def test_every_batch_letter_passes_the_layout_and_wording_checks(kind, project_c
         assert [str(f) for f in check_letter(path) if f.severity == "error"] == []
         text = "\n".join(p.text for p in docx_paragraphs(path.read_bytes()))
         assert [str(f) for f in check_text(text) if f.severity != "info"] == []
+
+
+def test_a_trial_rendering_holds_the_same_parts_stored_not_compressed(project_config, sample_data):
+    """The rendering made only to be checked and measured before numbering (``trial``) skips
+    deflate's work: the same parts, byte for byte, in a valid and bigger package.  A letter that
+    is kept is always compressed the default way (its bytes are what reissues reproduce)."""
+    from lettergen.letters import prepare, render_context, template_for
+    from lettergen.schemas import load_kind
+
+    kind = load_kind(project_config.schemas_dir, "payment_reminder")
+    context = prepare(kind, sample_data("payment_reminder"), project_config).context
+    template = template_for(project_config, "payment_reminder")
+    kept = render_context(template, context, NUMBER)
+    trial = render_context(template, context, NUMBER, trial=True)
+    with zipfile.ZipFile(io.BytesIO(kept)) as a, zipfile.ZipFile(io.BytesIO(trial)) as b:
+        assert a.namelist() == b.namelist() and b.testzip() is None
+        assert all(a.read(name) == b.read(name) for name in a.namelist())
+        document = b.getinfo("word/document.xml")
+        assert document.compress_size > document.file_size  # stored blocks inside deflate
+    assert len(trial) > len(kept) and render_context(template, context, NUMBER) == kept

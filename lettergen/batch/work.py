@@ -201,7 +201,7 @@ def fit_spilled(spilled: Spilled) -> dict[str, int] | None:
     from ..letters import fit_letter
 
     _document, context = load_spilled(spilled)
-    fit_letter(_state["template"], context, _state["config"], PLACEHOLDER_NUMBER)
+    fit_letter(_state["template"], context, _state["config"], PLACEHOLDER_NUMBER, trial=True)
     return context.get(FIT_KEY)
 
 

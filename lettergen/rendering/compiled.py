@@ -117,7 +117,8 @@ class CompiledTemplate:
 
     def render(self, context: dict[str, Any], *, replace: dict[str, bytes] | None = None,
                pending_rels: dict[str, list[tuple[str, str, str, bool]]] | None = None,
-               limits: Limits | None = None, document_hook: DocumentHook | None = None) -> bytes:
+               limits: Limits | None = None, document_hook: DocumentHook | None = None,
+               level: int = zipwriter.LEVEL) -> bytes:
         """Render ``context`` into a complete .docx (bytes).
 
         ``replace`` maps zip names to new contents (pictures, embedded files);
@@ -126,14 +127,17 @@ class CompiledTemplate:
         ``document_hook(document_xml, part)`` may return a new rendered
         ``word/document.xml`` (``part(name)`` reads any other part), applied
         before the package is zipped (e.g. the house style's table widths).
+        ``level`` compresses the rendered parts (0: a trial rendering nobody keeps, made faster;
+        a letter always has the default, so the same context gives the same bytes).
         """
         return self.render_with_text(context, replace=replace, pending_rels=pending_rels, limits=limits,
-                                     document_hook=document_hook)[0]
+                                     document_hook=document_hook, level=level)[0]
 
     def render_with_text(self, context: dict[str, Any], *, replace: dict[str, bytes] | None = None,
                          pending_rels: dict[str, list[tuple[str, str, str, bool]]] | None = None,
                          limits: Limits | None = None,
-                         document_hook: DocumentHook | None = None) -> tuple[bytes, str]:
+                         document_hook: DocumentHook | None = None,
+                         level: int = zipwriter.LEVEL) -> tuple[bytes, str]:
         """:meth:`render`, plus the final ``word/document.xml`` as text (for checks that read it)."""
         changes = PackageChanges(self.blobs, self.shape_base, pending_rels)
         rendered: dict[str, str] = {}
@@ -160,22 +164,23 @@ class CompiledTemplate:
                 out["word/document.xml"], body = changed, changed.decode("utf-8")
         if body is None:
             body = self.blobs["word/document.xml"].decode("utf-8")
-        return self._finish(out, rendered, changes, data_tags), body
+        return self._finish(out, rendered, changes, data_tags, level), body
 
     @property
     def current_rendering_part(self) -> Any:
         """The part being rendered, for docxtpl's ``InlineImage(template, …)`` in a letter's context."""
         return current_part()
 
-    def _finish(self, out: dict[str, bytes], rendered: dict[str, str], changes: PackageChanges, data_tags: int) -> bytes:
+    def _finish(self, out: dict[str, bytes], rendered: dict[str, str], changes: PackageChanges, data_tags: int,
+                level: int = zipwriter.LEVEL) -> bytes:
         merged = dict(self.blobs)
         merged.update(out)
         added = changes.apply(merged)
         check_letter_parts(self.name, merged, rendered, data_tags, self.static_ids)
         changed = {k for k in merged if merged[k] is not self.blobs.get(k)}
-        parts = [part if (name not in changed and part is not None) else zipwriter.compress(name, merged[name])
+        parts = [part if (name not in changed and part is not None) else zipwriter.compress(name, merged[name], level)
                  for name, part in self.entries]
-        parts += [zipwriter.compress(name, merged[name]) for name in added]
+        parts += [zipwriter.compress(name, merged[name], level) for name in added]
         return zipwriter.build(parts)
 
     def _render_part(self, part: str, template: Any, context: dict[str, Any]) -> str:
