@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-import struct
 import zipfile
-import zlib
 from functools import lru_cache
-from io import BytesIO
 from pathlib import Path
 from typing import Iterator, Mapping
 from xml.etree import ElementTree
@@ -36,28 +33,6 @@ _REL = f'<Relationship Id="rIdLettergen" Type="{_REL_TYPE}" Target="{CUSTOM_PART
 _OVERRIDE = f'<Override PartName="/{CUSTOM_PART}" ContentType="{_CONTENT_TYPE}"/>'
 
 
-def _raw_parts(docx: bytes) -> list[zipwriter.Part]:
-    """The package's parts with their compressed bytes, not recompressed."""
-    ours = zipwriter.read_parts(docx)
-    if ours is not None:  # written by lettergen (the usual case): no zipfile needed
-        return ours
-    parts = []
-    with zipfile.ZipFile(BytesIO(docx)) as zf:
-        for info in zf.infolist():
-            start = info.header_offset
-            name_len, extra_len = struct.unpack("<2H", docx[start + 26:start + 30])
-            begin = start + 30 + name_len + extra_len
-            data = docx[begin:begin + info.compress_size]
-            if info.compress_type != zipfile.ZIP_DEFLATED:
-                data = zipwriter.compress(info.filename, data).data
-            parts.append(zipwriter.Part(info.filename.encode("utf-8"), info.CRC, info.file_size, data))
-    return parts
-
-
-def _text(part: zipwriter.Part) -> str:
-    return zlib.decompress(part.data, -15).decode("utf-8")
-
-
 def _properties_xml(props: Mapping[str, str]) -> str:
     items = "".join(
         f'<property fmtid="{_FMTID}" pid="{pid}" name={quoteattr(PREFIX + name)}><vt:lpwstr>{escape(str(value))}</vt:lpwstr></property>'
@@ -74,7 +49,7 @@ def stamp(docx: bytes, props: Mapping[str, str]) -> bytes:
     are the register's.
     """
     out = []
-    for part in _raw_parts(docx):
+    for part in zipwriter.raw_parts(docx):
         name = part.name.decode("utf-8")
         if name == CUSTOM_PART:
             continue
@@ -89,7 +64,7 @@ def stamp(docx: bytes, props: Mapping[str, str]) -> bytes:
 def _with_custom_part(part: zipwriter.Part) -> zipwriter.Part:
     """The content types or package relationships naming docProps/custom.xml (the same for
     every letter of a template, hence cached)."""
-    name, xml = part.name.decode("utf-8"), _text(part)
+    name, xml = part.name.decode("utf-8"), zipwriter.unpack(part).decode("utf-8")
     if name == "[Content_Types].xml":
         if f'PartName="/{CUSTOM_PART}"' in xml:
             return part

@@ -87,19 +87,17 @@ def read_parts(package: bytes) -> list[Part] | None:
     return parts if count == len(parts) and cd_offset == at else None
 
 
-def replace_parts(package: bytes, new: dict[str, bytes]) -> bytes:
-    """``package`` (a zip) with the parts named in ``new`` replaced, in the same
-    order; the other parts are copied as their compressed bytes, not recompressed."""
+def raw_parts(package: bytes) -> list[Part]:
+    """The parts of any .docx zip with their deflated bytes: read from the local headers when
+    lettergen wrote it (:func:`read_parts`), else through ``zipfile``, deflated parts copied as
+    they are and the others (stored, or followed by a data descriptor) compressed here."""
     ours = read_parts(package)
     if ours is not None:
-        names = [p.name.decode("utf-8") for p in ours]
-        return build([compress(name, new[name]) if name in new else p for name, p in zip(names, ours)])
+        return ours
     parts = []
     with zipfile.ZipFile(io.BytesIO(package)) as zf:
         for info in zf.infolist():
-            if info.filename in new:
-                parts.append(compress(info.filename, new[info.filename]))
-            elif info.compress_type == _DEFLATE and not info.flag_bits & 0x08:
+            if info.compress_type == _DEFLATE and not info.flag_bits & 0x08:
                 start = info.header_offset
                 name_len, extra_len = struct.unpack("<2H", package[start + 26:start + 30])
                 data_at = start + 30 + name_len + extra_len
@@ -107,4 +105,32 @@ def replace_parts(package: bytes, new: dict[str, bytes]) -> bytes:
                                   package[data_at:data_at + info.compress_size]))
             else:
                 parts.append(compress(info.filename, zf.read(info)))
+    return parts
+
+
+def unpack(part: Part) -> bytes:
+    """A part's content."""
+    return zlib.decompress(part.data, -15)
+
+
+def read_part(package: bytes, name: str) -> bytes:
+    """The content of the part ``name`` of a zip (``KeyError`` when it has none)."""
+    ours = read_parts(package)
+    if ours is None:
+        with zipfile.ZipFile(io.BytesIO(package)) as zf:
+            return zf.read(name)
+    wanted = name.encode("utf-8")
+    for part in ours:
+        if part.name == wanted:
+            return unpack(part)
+    raise KeyError(name)
+
+
+def replace_parts(package: bytes, new: dict[str, bytes]) -> bytes:
+    """``package`` (a zip) with the parts named in ``new`` replaced, in the same
+    order; the other parts are copied as their compressed bytes, not recompressed."""
+    parts = []
+    for part in raw_parts(package):
+        name = part.name.decode("utf-8")
+        parts.append(compress(name, new[name]) if name in new else part)
     return build(parts)

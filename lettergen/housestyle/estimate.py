@@ -28,9 +28,6 @@ tests/test_fit_estimate_office.py checks the bound against LibreOffice's page co
 """
 from __future__ import annotations
 
-import io
-import zipfile
-import zlib
 from typing import Callable
 from lxml import etree
 
@@ -248,28 +245,18 @@ def _styles(key: object, read: Callable[[], bytes]) -> Styles:
 
 
 class _Package:
-    """The parts of a .docx, read on demand; a part's key (its compressed bytes: exact, and
+    """The parts of a .docx, read on demand; a part's key (its deflated bytes: exact, and
     lettergen compresses a part the same way every time) identifies its content without
     decompressing it, so parts that every letter of a template shares (styles, headers,
     footers) are parsed and measured once."""
 
     def __init__(self, docx: bytes):
-        parts = zipwriter.read_parts(docx)  # lettergen's own zips: no central directory to parse
-        if parts is not None:
-            self._parts = {p.name.decode("utf-8"): p for p in parts}
-            self._zip = None
-        else:
-            self._zip = zipfile.ZipFile(io.BytesIO(docx))
-            self._parts = {}
+        self._parts = {p.name.decode("utf-8"): p for p in zipwriter.raw_parts(docx)}
 
     def read(self, name: str) -> bytes:
-        if self._zip is not None:
-            return self._zip.read(name)
-        return zlib.decompress(self._parts[name].data, -15)
+        return zipwriter.unpack(self._parts[name])
 
-    def key(self, name: str) -> object:
-        if self._zip is not None:
-            return self._zip.read(name)  # the content itself
+    def key(self, name: str) -> bytes:
         return self._parts[name].data
 
 

@@ -8,10 +8,8 @@ tables (and other nested paragraphs) has ``index=None``.
 """
 from __future__ import annotations
 
-import io
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -44,14 +42,9 @@ class Paragraph:
 def docx_paragraphs(docx: bytes | str | Path) -> list[Paragraph]:
     """Paragraphs of the main document part, in order (empty ones skipped)."""
     if isinstance(docx, (bytes, bytearray)):
-        ours = zipwriter.read_parts(bytes(docx))  # a letter lettergen wrote: no central directory to parse
-        part = next((p for p in ours or () if p.name == b"word/document.xml"), None)
-        if part is not None:
-            return xml_paragraphs(zlib.decompress(part.data, -15).decode("utf-8"))
-    source = io.BytesIO(docx) if isinstance(docx, (bytes, bytearray)) else docx
-    with zipfile.ZipFile(source) as zf:
-        xml = zf.read("word/document.xml").decode("utf-8")
-    return xml_paragraphs(xml)
+        return xml_paragraphs(zipwriter.read_part(bytes(docx), "word/document.xml").decode("utf-8"))
+    with zipfile.ZipFile(docx) as zf:
+        return xml_paragraphs(zf.read("word/document.xml").decode("utf-8"))
 
 
 # Without text boxes paragraphs never nest: each is one match, its text read by C-level regexes.
