@@ -313,6 +313,32 @@ def test_office_killed_during_a_document_is_retried(soffice, tmp_path):
 
 
 @pytest.mark.libreoffice
+def test_retry_after_a_death_mid_store_writes_a_fresh_file(soffice, tmp_path, monkeypatch):
+    # An office killed while storing leaves a partial PDF and LibreOffice's lock file
+    # under the name it was given; the retry on a fresh office must not trip over them.
+    from lettergen.convert.office import Office, OfficeDied
+    a = make_letter(tmp_path / "a.docx")
+    real_convert, targets = Office.convert, []
+
+    def dies_storing_the_first_time(office, src, dst, timeout, **kwargs):
+        targets.append(dst)
+        if len(targets) > 1:
+            return real_convert(office, src, dst, timeout, **kwargs)
+        dst.write_bytes(b"%PDF-1.7 partial")
+        dst.with_name(f".~lock.{dst.name}#").write_text(",someone,host,01.01.2026 10:00,;")
+        os.killpg(office.soffice.pid, signal.SIGKILL)
+        raise OfficeDied("killed while storing")
+
+    monkeypatch.setattr(Office, "convert", dies_storing_the_first_time)
+    with Converter(timeout=60) as converter:
+        converter.convert(a, tmp_path / "a.pdf")
+        assert converter.starts == 2
+        assert targets[0] != targets[1]
+        assert not targets[0].exists() and not targets[0].with_name(f".~lock.{targets[0].name}#").exists()
+    assert PdfReader(tmp_path / "a.pdf").pages
+
+
+@pytest.mark.libreoffice
 def test_close_leaves_no_process_profile_or_socket(soffice, tmp_path):
     converter = Converter()
     converter.convert(make_letter(tmp_path / "a.docx"), tmp_path / "a.pdf")

@@ -161,17 +161,18 @@ class Converter:
             raise ConversionError(f"无法转换 {docx}：不是有效的 .docx 文件")
         # LibreOffice writes into our private folder, so a kill mid-write
         # leaves its lock and temp files there, not beside the user's letters.
-        produced = self._work() / f"{uuid.uuid4().hex}.pdf"
         part = pdf.with_name(f".{pdf.stem}.{uuid.uuid4().hex[:8]}.part.pdf")
+        produced = None
         try:
             pdf.parent.mkdir(parents=True, exist_ok=True)
-            self._convert_with_retry(docx, produced)
+            produced = self._convert_with_retry(docx)
             shutil.copyfile(produced, part)
             os.replace(part, pdf)
         except OSError as exc:
             raise ConversionError(f"无法写入 {pdf}：{exc}") from None
         finally:
-            produced.unlink(missing_ok=True)
+            if produced is not None:
+                produced.unlink(missing_ok=True)
             part.unlink(missing_ok=True)
 
     def convert_many(self, pairs: list[tuple[Path, Path]]) -> list[ConversionResult]:
@@ -198,29 +199,45 @@ class Converter:
             self._state.office.close()
         self._state.shutdown()
 
-    def _convert_with_retry(self, docx: Path, part: Path) -> None:
+    def _convert_with_retry(self, docx: Path) -> Path:
+        """Convert ``docx`` into the private folder; return the PDF made there."""
         for attempt in (1, 2):
-            office = self._ensure_office(docx)
+            # A fresh name each attempt: an office killed while storing leaves its
+            # partial file and lock file behind, and the retry would trip over them.
+            produced = self._work() / f"{uuid.uuid4().hex}.pdf"
             try:
-                office.convert(docx, part, self.timeout, pdfa=self.pdfa)
-                return
-            except OfficeHung:
-                self._discard_office()
-                raise ConversionError(
-                    f"无法转换 {docx}：LibreOffice 在 {self.timeout:g} 秒内未完成，"
-                    "已终止并将为后续文档重新启动") from None
-            except OfficeDied as exc:
-                self._discard_office()
-                if attempt == 2:
-                    raise ConversionError(
-                        f"无法转换 {docx}：LibreOffice 两次在转换中崩溃（{exc}）") from None
-            except RuntimeError as exc:
-                if not _died(office):
-                    raise ConversionError(f"无法转换 {docx}：{exc}") from None
-                # killed mid-document: the bridge can report the failed store before the death is seen
-                self._discard_office()
-                if attempt == 2:
-                    raise ConversionError(f"无法转换 {docx}：LibreOffice 两次在转换中崩溃（{exc}）") from None
+                self._attempt(docx, produced, last=attempt == 2)
+                return produced
+            except _Retry:
+                _remove_leftovers(produced)
+            except BaseException:
+                _remove_leftovers(produced)
+                raise
+        raise AssertionError("unreachable")
+
+    def _attempt(self, docx: Path, produced: Path, *, last: bool) -> None:
+        """One conversion; raises :class:`_Retry` when the office died and may be retried."""
+        office = self._ensure_office(docx)
+        try:
+            office.convert(docx, produced, self.timeout, pdfa=self.pdfa)
+        except OfficeHung:
+            self._discard_office()
+            raise ConversionError(
+                f"无法转换 {docx}：LibreOffice 在 {self.timeout:g} 秒内未完成，"
+                "已终止并将为后续文档重新启动") from None
+        except OfficeDied as exc:
+            self._discard_office()
+            if last:
+                raise ConversionError(f"无法转换 {docx}：LibreOffice 两次在转换中崩溃（{exc}）") from None
+            raise _Retry from None
+        except RuntimeError as exc:
+            if not _died(office):
+                raise ConversionError(f"无法转换 {docx}：{exc}") from None
+            # killed mid-document: the bridge can report the failed store before the death is seen
+            self._discard_office()
+            if last:
+                raise ConversionError(f"无法转换 {docx}：LibreOffice 两次在转换中崩溃（{exc}）") from None
+            raise _Retry from None
 
     def _ensure_office(self, docx: Path) -> Office:
         if self._office is not None and not self._office.alive():
@@ -289,6 +306,16 @@ class _State:
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+
+
+class _Retry(Exception):
+    """The office died during a document: try it once more on a fresh office."""
+
+
+def _remove_leftovers(produced: Path) -> None:
+    """Remove a failed attempt's partial PDF and the lock file LibreOffice keeps beside it."""
+    produced.unlink(missing_ok=True)
+    produced.with_name(f".~lock.{produced.name}#").unlink(missing_ok=True)
 
 
 def _died(office: Office, wait: float = 1.0) -> bool:
