@@ -9,7 +9,9 @@
   own transaction handling is switched off and SQLAlchemy emits ``BEGIN
   IMMEDIATE`` for writing transactions (the recipe from the SQLAlchemy SQLite
   dialect documentation), so a writer holds the database's write lock from
-  its first statement; other processes wait up to :data:`BUSY_TIMEOUT`.
+  its first statement; other processes wait up to :data:`BUSY_TIMEOUT`.  lettergen's
+  own writers queue on a lock file first (:mod:`lettergen.register.writelock`), so
+  the next one starts as soon as the last commits instead of after SQLite's sleeps.
 * PostgreSQL: ordinary transactions; writers lock the sequence row with
   ``SELECT … FOR UPDATE`` (see :mod:`lettergen.register.core`); migrations are
   serialised with a transaction-level advisory lock.
@@ -31,6 +33,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from ..errors import RegisterError, RegisterUnavailable
 from ..migrations import HEAD
+from .writelock import writer_lock
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 VERSION_TABLE = "register_alembic_version"
@@ -103,6 +106,13 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
     that all their queries see one snapshot.  Driver errors become
     :class:`RegisterError` with a Chinese message.
     """
+    lock = writer_lock(engine.url.database) if write and is_sqlite(engine) else None
+    try:
+        if lock is not None and not lock.acquire(BUSY_TIMEOUT):
+            lock = None
+    except TimeoutError:
+        raise RegisterUnavailable(f"登记簿 {safe_url(str(engine.url))} 被其他进程占用（已等待 {BUSY_TIMEOUT:.0f} 秒），"
+                                  "请稍后重试") from None
     try:
         with engine.connect() as conn:
             if is_sqlite(engine):
@@ -113,6 +123,9 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
                 yield conn
     except DBAPIError as exc:
         raise _translate(engine, exc) from exc
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _translate(engine: Engine, exc: DBAPIError) -> RegisterError:
