@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .. import api
@@ -46,10 +47,9 @@ def bearer_key(request: Request) -> Principal | None:
     header = request.headers.get("authorization")
     if not header:
         return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = _bearer_token(header)
+    if token is None:
         raise ServiceProblem(401, "Authorization 头格式应为「Bearer <API 密钥>」", headers={"WWW-Authenticate": "Bearer"})
-    token = token.strip()
     cache: KeyCache = request.app.state.key_cache
     digest = cache.digest(token)
     principal = cache.get(digest)
@@ -103,12 +103,39 @@ def add_resolver(app, resolver: Resolver, *, first: bool = False) -> None:
     resolvers.insert(0, resolver) if first else resolvers.append(resolver)
 
 
-def current_principal(request: Request,
-                      _credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    """The caller, from the first resolver that recognises the request; 401 if none does."""
+async def current_principal(request: Request,
+                            _credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    """The caller, from the first resolver that recognises the request; 401 if none does.
+
+    An API key verified a moment ago is answered from :class:`KeyCache` on the event
+    loop; anything that may read the register runs in the thread pool.
+    """
     cached = getattr(request.state, "principal", None)
+    if cached is None and request.app.state.principal_resolvers[0] is bearer_key:
+        cached = _cached_key(request)
     if cached is not None:
+        request.state.principal = cached
         return cached
+    return await run_in_threadpool(_resolve, request)
+
+
+def _cached_key(request: Request) -> Principal | None:
+    """The caller of a well-formed Bearer header whose key :class:`KeyCache` holds, else None."""
+    token = _bearer_token(request.headers.get("authorization") or "")
+    if token is None:
+        return None
+    cache: KeyCache = request.app.state.key_cache
+    return cache.get(cache.digest(token))
+
+
+def _bearer_token(header: str) -> str | None:
+    """The token of ``Bearer <token>``; None when the header is not of that form."""
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _resolve(request: Request) -> Principal:
     for resolver in request.app.state.principal_resolvers:
         principal = resolver(request)
         if principal is not None:
@@ -123,7 +150,7 @@ def require(scope: str) -> Callable[..., Principal]:
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
 
-    def dependency(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
+    async def dependency(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
         if scope not in principal.scopes:
             held = "、".join(sorted(principal.scopes)) or "无"
             raise ServiceProblem(403, f"「{principal.name}」没有「{scope}」权限（现有：{held}）；此操作需要 {scope}",

@@ -12,16 +12,19 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
 
 
-def config(request: Request) -> Config:
+# The cheap dependencies are coroutines: FastAPI runs a plain function dependency in its
+# thread pool, a thread hop (and GIL handover) each, on every request.
+
+async def config(request: Request) -> Config:
     return request.app.state.config
 
 
-def register(request: Request) -> Register:
-    """This process's register (opened once per worker process)."""
+async def register(request: Request) -> Register:
+    """This process's register (opened once per worker process, before the first request)."""
     return request.app.state.register()
 
 
-def json_body(request: Request) -> None:
+async def json_body(request: Request) -> None:
     """415 unless the body is declared as JSON."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
