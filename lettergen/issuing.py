@@ -26,7 +26,7 @@ from .config import Config
 from .errors import CheckFailed, OutputExists, RegisterError
 from .files import sha256_file, write_atomic
 from .identity import check_register, letter_identity
-from .letters import Prepared, fit_and_render, prepare, render_context, template_for
+from .letters import Prepared, numbered, prepare, render_context, template_for, trial_letter
 from .numbering import numbering_for
 from .preflight import check_config, check_filename_pattern, check_output_folder
 from .register import Entry, Register
@@ -143,12 +143,12 @@ def issue(
         prepared.context["corrects"] = corrects
     template = template_for(config, kind)
     # the fit is stored with the context; the trial rendering: template errors consume no number
-    trial = fit_and_render(template, prepared.context, config, PLACEHOLDER_NUMBER, trial=True)
-    findings = quality_gate(prepared, trial, config, strict=strict)
+    trial = trial_letter(template, prepared.context, config, PLACEHOLDER_NUMBER)
+    findings = quality_gate(prepared, trial.docx, config, strict=strict)
     check_config(config)
     if output is None:
         check_filename_pattern(config.filename_pattern)  # a settings error must not cost a number
-    check_output_folder(Path(output).parent if output is not None else config.output_dir, 1, len(trial))
+    check_output_folder(Path(output).parent if output is not None else config.output_dir, 1, len(trial.docx))
     check_register(register, config, [config.output_dir, Path(output).parent if output else None])
     recover(register)
     spec = reserve_spec(config, prepared, template.name, template.sha256, supersedes=supersedes, actor=actor,
@@ -158,8 +158,8 @@ def issue(
             used = {p.name for p in config.output_dir.glob("*")} if config.output_dir.is_dir() else set()
             output = config.output_dir.resolve() / output_name(config, prepared, entry.number, entry.seq, used)
         register.plan_outputs([(entry.number, str(output))])
-        docx = render_context(template, prepared.context, entry.number, letter_identity(entry, register.register_id),
-                              entry.verify_code)
+        docx = numbered(template, trial, prepared.context, PLACEHOLDER_NUMBER, entry.number,
+                        letter_identity(entry, register.register_id), entry.verify_code)
         digest = write_atomic(output, docx)
         entry = register.mark_issued(entry.number, output_path=str(output), file_hash=digest)
     return Issued(entry, Path(output), prepared, findings)

@@ -37,7 +37,7 @@ from .errors import RegisterError
 from .files import write_atomic
 from .identity import check_register, letter_identity
 from .issuing import PLACEHOLDER_NUMBER, Issued, output_name, quality_gate, recover, reserve_spec
-from .letters import Prepared, fit_and_render, prepare, render_context, template_for
+from .letters import Prepared, Rendering, numbered, prepare, template_for, trial_letter
 from .preflight import check_filename_pattern, check_output_folder
 from .register import Entry, Register
 from .register.engine import safe_url
@@ -52,6 +52,7 @@ RECHECK_SECONDS = 1.0  # the register and output folder checks run at least this
 class _Ticket:
     prepared: Prepared
     template: Any
+    trial: Rendering  # numbered from here when that is exact (see letters.numbered)
     spec: dict[str, Any]
     findings: list
     size: int  # bytes of the trial rendering: the room the output folder must have
@@ -89,11 +90,11 @@ class GroupIssuer:
         prepared = prepare(kind, data, cfg)
         template = template_for(cfg, kind)
         # the fit is stored with the context; the trial rendering: template errors consume no number
-        trial = fit_and_render(template, prepared.context, cfg, PLACEHOLDER_NUMBER, trial=True)
-        findings = quality_gate(prepared, trial, cfg, strict=strict)
+        trial = trial_letter(template, prepared.context, cfg, PLACEHOLDER_NUMBER)
+        findings = quality_gate(prepared, trial.docx, cfg, strict=strict)
         check_filename_pattern(cfg.filename_pattern)  # settings problems must not cost a number
         spec = reserve_spec(cfg, prepared, template.name, template.sha256, actor=actor, idempotency_key=idempotency_key)
-        ticket = _Ticket(prepared, template, spec, findings, len(trial))
+        ticket = _Ticket(prepared, template, trial, spec, findings, len(trial.docx))
         self._ensure_thread()
         self._queue.put(ticket)
         ticket.done.wait()
@@ -203,9 +204,9 @@ class GroupIssuer:
     def _write(ticket: _Ticket) -> str | Exception:
         """Render with the number and write (synced) one letter; its hash, or the error."""
         try:
-            return write_atomic(ticket.path, render_context(ticket.template, ticket.prepared.context,
-                                                            ticket.entry.number, ticket.identity,
-                                                            ticket.entry.verify_code))
+            return write_atomic(ticket.path, numbered(ticket.template, ticket.trial, ticket.prepared.context,
+                                                      PLACEHOLDER_NUMBER, ticket.entry.number, ticket.identity,
+                                                      ticket.entry.verify_code))
         except Exception as exc:  # noqa: BLE001 (reported per letter)
             return exc
 

@@ -21,7 +21,7 @@ from .housestyle.profiles import load_profile
 from .housestyle.tablefit import fit_document
 from .models import Problem, copy_tree
 from .pictures import PICTURE_SETTINGS, add_letter_pictures, load_pictures
-from .rendering import CompiledTemplate, load_template, to_context
+from .rendering import CompiledTemplate, load_template, renumber, to_context
 from .schemas import KindSchema, load_kind
 from .validation import validate
 from .verification import VERIFY_KEY, check_page_url, public_base, qr_png
@@ -122,6 +122,15 @@ def template_for(config: Config, kind: str) -> CompiledTemplate:
 RENDER_NAMES = ("number", "corrects")
 
 
+@dataclass(frozen=True)
+class Rendering:
+    """A letter and the template's rendering it was finished from (before its fit,
+    pictures, QR code and identity: what :func:`numbered` renumbers)."""
+
+    raw: bytes
+    docx: bytes
+
+
 def render_context(template: CompiledTemplate, context: dict[str, Any], number: str,
                    identity: dict[str, str] | None = None, verify_code: str | None = None, *,
                    trial: bool = False) -> bytes:
@@ -134,9 +143,27 @@ def render_context(template: CompiledTemplate, context: dict[str, Any], number: 
     (drafts, trial renders) there is no QR code, but the room for it is checked.  A ``trial``
     rendering (measured, checked, then thrown away) stores its rendered parts uncompressed:
     a valid package, bigger, made faster; never one that is written or handed out."""
-    docx = template.render({"corrects": None, **context, "number": number}, document_hook=fit_document,
-                           level=0 if trial else zipwriter.LEVEL)
-    return _finish_letter(docx, context, identity, number, verify_code)
+    return render_letter(template, context, number, identity, verify_code, trial=trial).docx
+
+
+def render_letter(template: CompiledTemplate, context: dict[str, Any], number: str,
+                  identity: dict[str, str] | None = None, verify_code: str | None = None, *,
+                  trial: bool = False) -> Rendering:
+    """:func:`render_context`, keeping the template's rendering too."""
+    raw = template.render({"corrects": None, **context, "number": number}, document_hook=fit_document,
+                          level=0 if trial else zipwriter.LEVEL)
+    return Rendering(raw, _finish_letter(raw, context, identity, number, verify_code))
+
+
+def numbered(template: CompiledTemplate, trial: Rendering, context: dict[str, Any], placeholder: str, number: str,
+             identity: dict[str, str] | None = None, verify_code: str | None = None) -> bytes:
+    """The letter of ``trial`` (``context`` rendered with ``placeholder``, see :func:`trial_letter`)
+    with its ``number``: the same bytes as :func:`render_context`, made from the trial's
+    rendering when :func:`~lettergen.rendering.renumber` can do that exactly, else rendered."""
+    raw = renumber(template, trial.raw, placeholder, number, context)
+    if raw is None:
+        return render_context(template, context, number, identity, verify_code)
+    return _finish_letter(raw, context, identity, number, verify_code)
 
 
 def render_with_text(template: CompiledTemplate, context: dict[str, Any], number: str,
@@ -176,8 +203,19 @@ def fit_and_render(template: CompiledTemplate, context: dict[str, Any], config: 
     """:func:`fit_letter` (the fit stored in ``context``), then the letter rendered with ``number``:
     the rendering the fitting made on the way when it stored no fit, else a fresh one
     (``trial``: see :func:`render_context`)."""
-    return (fit_letter(template, context, config, number, trial=trial)
-            or render_context(template, context, number, trial=trial))
+    return _fit_and_render(template, context, config, number, trial).docx
+
+
+def trial_letter(template: CompiledTemplate, context: dict[str, Any], config: Config, placeholder: str) -> Rendering:
+    """The trial rendering of issuing: :func:`fit_and_render` with ``placeholder`` for the
+    number, uncompressed, keeping what :func:`numbered` needs to number it."""
+    return _fit_and_render(template, context, config, placeholder, True)
+
+
+def _fit_and_render(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str,
+                    trial: bool) -> Rendering:
+    return (_fit(template, context, config, number, trial)
+            or render_letter(template, context, number, trial=trial))
 
 
 def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str, *,
@@ -191,6 +229,13 @@ def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Conf
     Returns the letter rendered with ``number`` and the final ``context`` when
     it made that rendering on the way (no fit stored), so the caller need not
     render it again; otherwise ``None``."""
+    made = _fit(template, context, config, number, trial)
+    return made.docx if made is not None else None
+
+
+def _fit(template: CompiledTemplate, context: dict[str, Any], config: Config, number: str,
+         trial: bool) -> Rendering | None:
+    """:func:`fit_letter`, answering the :class:`Rendering` it made on the way."""
     context.pop(FIT_KEY, None)
     if fit_mode(config) == "off":
         return None
@@ -202,11 +247,11 @@ def fit_letter(template: CompiledTemplate, context: dict[str, Any], config: Conf
     def render(fit: dict | None) -> bytes:
         return render_context(template, {**context, FIT_KEY: fit} if fit else context, number, trial=trial)
 
-    plain = render(None)
-    if surely_one_page(plain):  # LibreOffice would say one page: no fit, the same bytes
+    plain = render_letter(template, context, number, trial=trial)
+    if surely_one_page(plain.docx):  # LibreOffice would say one page: no fit, the same bytes
         return plain
     try:
-        fit = choose_fit(render, count_pages, load_profile(config.style_profile), plain)
+        fit = choose_fit(render, count_pages, load_profile(config.style_profile), plain.docx)
     except ConversionError as exc:
         raise ConversionError(f"排版测量失败（未占用文号）：{exc.message}；"
                               "如需不经测量直接出具，请在设置中写 [layout] fit = \"off\"") from None

@@ -34,6 +34,7 @@ from . import environment
 from .environment import BoundedSandbox, Limits, RenderBudget, check_deadline, check_output_size, make_environment
 from .integrity import check_letter_parts, drawing_ids, tags_in
 from .package import PackageChanges, shape_base
+from .renumber import plain_output_names
 from .sources import CORE_FIELDS, CORE_PART, read_package
 
 _LISTING_CHARS = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
@@ -114,6 +115,7 @@ class CompiledTemplate:
     env: BoundedSandbox | None = None
     limits: Limits | None = None  # None: environment.LIMITS
     static_ids: Counter = field(default_factory=Counter)  # drawing ids of the parts never rendered
+    plain_outputs: frozenset[str] = frozenset()  # names only ever printed whole (see renumber.plain_output_names)
 
     def render(self, context: dict[str, Any], *, replace: dict[str, bytes] | None = None,
                pending_rels: dict[str, list[tuple[str, str, str, bool]]] | None = None,
@@ -325,9 +327,11 @@ def compile_template(path: Path, env: BoundedSandbox, data: bytes) -> CompiledTe
         compiled[name] = _compile(env, source, path.name, name)
     core = [(tag, _compile(env, source, path.name, f"{CORE_PART}#{tag}")) for tag, source in package.core.items()]
     entries = [(name, None if name in compiled else zipwriter.compress(name, package.blobs[name])) for name in package.order]
+    sources = package.all_sources()
     return CompiledTemplate(path.stem, path, hashlib.sha256(data).hexdigest(), entries, compiled,
-                            package.all_sources(), package.blobs, core, package.table_fix, shape_base(package.blobs), env,
-                            static_ids=drawing_ids(package.blobs, set(package.blobs) - set(compiled)))
+                            sources, package.blobs, core, package.table_fix, shape_base(package.blobs), env,
+                            static_ids=drawing_ids(package.blobs, set(package.blobs) - set(compiled)),
+                            plain_outputs=plain_output_names(env, list(sources.values())))
 
 
 def _compile(env: BoundedSandbox, source: str, file: str, part: str) -> Any:
