@@ -33,6 +33,7 @@ import dataclasses
 import csv
 import json
 import os
+import statistics
 import re
 import shutil
 import subprocess
@@ -324,6 +325,9 @@ def main() -> None:
                              "with it too, alternately, and the ratio printed")
     parser.add_argument("--fit", action="store_true",
                         help='keep [layout] fit = "auto" (needs LibreOffice): the cost of fitting, e.g. with --baseline')
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run --rows with 1 and --jobs jobs this many times, alternately, and print every "
+                             "figure and the medians (the disk's state moves single runs by a fifth)")
     args = parser.parse_args()
     global FIT
     FIT = args.fit
@@ -368,6 +372,16 @@ def main() -> None:
     if args.jobs != 1:
         one, many = by[(args.rows, 1)], by[(args.rows, args.jobs)]
         print(f"  speed-up with {args.jobs} jobs at {args.rows} rows: x{one['wall'] / many['wall']:.2f}")
+    if args.repeat > 1:
+        rates = {jobs: [by[(args.rows, jobs)]["letters"] / by[(args.rows, jobs)]["wall"]] for jobs in (1, args.jobs)}
+        for _ in range(args.repeat - 1):
+            for jobs in rates:
+                r = run_batch(args.rows, jobs, args.keep)
+                rates[jobs].append(r["letters"] / r["wall"])
+        for jobs, seen in rates.items():
+            print(f"  jobs={jobs}, {args.rows} rows, {args.repeat} runs: "
+                  f"{', '.join(f'{x:.0f}' for x in seen)} letters/s (median {statistics.median(seen):.0f})")
+        print(f"  speed-up of the medians: x{statistics.median(rates[args.jobs]) / statistics.median(rates[1]):.2f}")
 
     stages = stage_costs()
     one = by[(args.rows, 1)]
