@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -128,11 +129,34 @@ def timed(server: Server, run: Callable[[], tuple[list[float], float]]) -> tuple
     return latencies, wall, (after - before) if before is not None and after is not None else None
 
 
+def repeated_issue(folder: Path, workers: int, args: argparse.Namespace) -> str:
+    """The many-client issue throughput, ``args.repeat`` more times, each on a fresh server and register."""
+    rates = []
+    for i in range(args.repeat):
+        again = folder / f"repeat-{i}"
+        again.mkdir()
+        settings = write_settings(again, rate_limit=0)
+        token = create_token(settings, "bench", "issue")
+        server = Server(settings, workers=workers).start()
+        try:
+            http_run(server, token, "issue", args.clients, 3)
+            _lat, wall = http_run(server, token, "issue", args.clients, args.requests)
+            rates.append(args.clients * args.requests / wall)
+        finally:
+            server.stop()
+    return (f"HTTP {workers} worker(s), {args.clients} clients: issue, {args.repeat} more runs of "
+            f"{args.clients * args.requests}: {', '.join(f'{r:.0f}' for r in rates)} letters/s "
+            f"(median {statistics.median(rates):.0f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=25, help="calls per client and operation")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the many-client issue figure this many times (a fresh register each): "
+                             "every figure and the median (the shared machine moves single runs by a fifth)")
     args = parser.parse_args()
     print(f"{'':<40} {'calls':>5} {'p50 ms':>8} {'p99 ms':>8} {'per s':>9} {'srv cpu':>8}")
     medians: dict[str, float] = {}
@@ -160,6 +184,8 @@ def main() -> None:
                     print(row(f"HTTP {workers} worker(s), {args.clients} clients: {op}", lat, wall, cpu))
             finally:
                 server.stop()
+            if args.repeat > 1:
+                print(repeated_issue(folder, workers, args))
     print()
     for op in OPERATIONS:
         ratios = ", ".join(f"{w} worker(s) {medians[f'http{w} {op}'] / medians[f'api {op}']:.1f}x"
