@@ -130,6 +130,21 @@ def test_mark_issued_entries_returns_the_entries_as_stored(register, spec):
         register.mark_issued_entries([(a.number, "/a.docx", "h1")])
 
 
+def test_marking_a_group_with_one_unreserved_number_marks_none_and_names_it(register, spec):
+    a, b, c = register.reserve_many([spec(), spec(), spec()])
+    register.mark_void(b.number, "作废测试")
+    items = [(a.number, "/a.docx", "h1"), (b.number, "/b.docx", "h2"), (c.number, "/c.docx", "h3"),
+             ("不存在〔2026〕9号", "/x.docx", "h4")]
+    for mark in (register.mark_issued_entries, register.mark_issued_many):
+        with pytest.raises(RegisterError) as caught:
+            mark(items)
+        assert f"{b.number}（已作废）" in str(caught.value) and "不存在〔2026〕9号（不在登记簿中）" in str(caught.value)
+        assert a.number not in str(caught.value) and c.number not in str(caught.value)
+        assert [register.get(n).status for n in (a.number, b.number, c.number)] == ["reserved", "void", "reserved"]
+    assert register.mark_issued_many([(a.number, "/a.docx", "h1"), (c.number, "/c.docx", "h3")]) == 2
+    assert [register.get(n).file_hash for n in (a.number, c.number)] == ["h1", "h3"]
+
+
 def test_pattern_without_seq_gives_duplicate_numbers_which_are_refused(register, spec):
     constant = spec(make_number=lambda seq: "华贸催函〔2026〕号")
     register.reserve(**constant)

@@ -23,19 +23,27 @@ from .schema import entries, sequences
 SOURCE_INDEX = "uq_register_entries_active_source"
 
 
+# Built once: a statement object reused with parameters skips SQLAlchemy's construction per call.
+_THIS_SEQUENCE = (sequences.c.sequence_key == sa.bindparam("b_key")) & (sequences.c.year == sa.bindparam("b_year"))
+_LOCK_SEQUENCE = sa.select(sequences.c.last_seq).where(_THIS_SEQUENCE).with_for_update()
+_ADVANCE_SEQUENCE = sa.update(sequences).where(_THIS_SEQUENCE).values(last_seq=sa.bindparam("b_last"))
+
+
 def lock_sequence(conn: Connection, key: tuple[str, int]) -> int:
     """Lock (creating it at 0) the sequence row of ``key``; return its last number."""
     seq_key, year = key
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(sequences)
-    conn.execute(insert.values(sequence_key=seq_key, year=year, last_seq=0).on_conflict_do_nothing())
-    where = (sequences.c.sequence_key == seq_key) & (sequences.c.year == year)
-    return conn.execute(sa.select(sequences.c.last_seq).where(where).with_for_update()).scalar_one()
+    params = {"b_key": seq_key, "b_year": year}
+    last = conn.execute(_LOCK_SEQUENCE, params).scalar()
+    if last is None:  # a new sequence: concurrent creators meet at the primary key, then at the lock
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(sequences)
+        conn.execute(insert.values(sequence_key=seq_key, year=year, last_seq=0).on_conflict_do_nothing())
+        last = conn.execute(_LOCK_SEQUENCE, params).scalar_one()
+    return last
 
 
 def advance_sequence(conn: Connection, key: tuple[str, int], last: int) -> None:
     seq_key, year = key
-    where = (sequences.c.sequence_key == seq_key) & (sequences.c.year == year)
-    conn.execute(sa.update(sequences).where(where).values(last_seq=last))
+    conn.execute(_ADVANCE_SEQUENCE, {"b_key": seq_key, "b_year": year, "b_last": last})
 
 
 def claimed(conn: Connection, specs: list[dict[str, Any]], chunk: int = 500) -> dict[int, Entry]:

@@ -212,16 +212,12 @@ class Register(RegisterReading, RegisterMaintenance):
     def mark_issued_many(self, items: Iterable[tuple[str, str, str]]) -> int:
         """:meth:`mark_issued` for many ``(number, output_path, file_hash)`` in one transaction."""
         items = self._issued_items(items)
-        with self._tx() as conn:
-            self._mark_issued(conn, items)
+        self._mark_issued(items)
         return len(items)
 
     def mark_issued_entries(self, items: Iterable[tuple[str, str, str]]) -> dict[str, Entry]:
         """:meth:`mark_issued_many`, returning the entries as stored, read in the same transaction."""
-        items = self._issued_items(items)
-        with self._tx() as conn:
-            self._mark_issued(conn, items)
-            return entries_by_number(conn, [n for n, _p, _h in items])
+        return self._mark_issued(self._issued_items(items), read_back=True)
 
     @staticmethod
     def _issued_items(items: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
@@ -232,19 +228,25 @@ class Register(RegisterReading, RegisterMaintenance):
             require_text(digest, f"文号 {number} 的文件校验值")
         return items
 
-    @staticmethod
-    def _mark_issued(conn: Connection, items: list[tuple[str, str, str]]) -> None:
-        status = _statuses(conn, [n for n, _p, _h in items])
-        bad = [f"{n}（{STATUS_LABELS.get(status[n], status[n]) if n in status else '不在登记簿中'}）"
-               for n, _p, _h in items if status.get(n) != RESERVED]
-        if bad:
-            raise RegisterError(f"以下文号不是预留状态，不能登记为已签发：{'、'.join(bad[:10])}"
-                                + (f" 等 {len(bad)} 个" if len(bad) > 10 else ""))
-        stmt = (sa.update(entries).where(entries.c.number == sa.bindparam("b_number"))
-                .values(status=ISSUED, status_at=utcnow(), output_path=sa.bindparam("b_path"),
-                        file_hash=sa.bindparam("b_hash")))
-        if items:
-            conn.execute(stmt, [{"b_number": n, "b_path": str(p), "b_hash": h} for n, p, h in items])
+    def _mark_issued(self, items: list[tuple[str, str, str]], *, read_back: bool = False) -> dict[str, Entry]:
+        """Mark ``items`` issued, all or none: one that is not reserved is named in the error."""
+        if not items:
+            return {}
+        try:
+            with self._tx() as conn:
+                counted = conn.dialect.supports_sane_multi_rowcount
+                if not counted:  # the driver cannot count what an executemany changed: look first
+                    _refuse_unreserved(conn, items)
+                now = utcnow()
+                done = conn.execute(_MARK_ISSUED, [{"b_number": n, "b_path": str(p), "b_hash": h, "b_at": now}
+                                                   for n, p, h in items])
+                if counted and done.rowcount != len(items):
+                    raise _NotReserved  # undoes the transaction
+                return entries_by_number(conn, [n for n, _p, _h in items]) if read_back else {}
+        except _NotReserved:
+            with self._tx(write=False) as conn:
+                _refuse_unreserved(conn, items)
+            raise RegisterError("登记为已签发的文号中有的不是预留状态（刚被其他进程改变），未作任何登记") from None
 
     def set_pdf(self, number: str, pdf_path: str, pdf_hash: str) -> Entry:
         """Record the PDF copy of a (reserved or issued) letter."""
@@ -321,6 +323,27 @@ class Register(RegisterReading, RegisterMaintenance):
 
 
 # --- helpers ----------------------------------------------------------------
+
+#: Marks one reserved entry issued; an entry in any other state is left alone (and counted out).
+_MARK_ISSUED = (sa.update(entries)
+                .where(entries.c.number == sa.bindparam("b_number"), entries.c.status == RESERVED)
+                .values(status=ISSUED, status_at=sa.bindparam("b_at"), output_path=sa.bindparam("b_path"),
+                        file_hash=sa.bindparam("b_hash")))
+
+
+class _NotReserved(Exception):
+    """An entry to be marked issued was not reserved (the marking transaction is undone)."""
+
+
+def _refuse_unreserved(conn: Connection, items: list[tuple[str, str, str]]) -> None:
+    """Raise naming the numbers of ``items`` that are not reserved (nothing when all are)."""
+    status = _statuses(conn, [n for n, _p, _h in items])
+    bad = [f"{n}（{STATUS_LABELS.get(status[n], status[n]) if n in status else '不在登记簿中'}）"
+           for n, _p, _h in items if status.get(n) != RESERVED]
+    if bad:
+        raise RegisterError(f"以下文号不是预留状态，不能登记为已签发：{'、'.join(bad[:10])}"
+                            + (f" 等 {len(bad)} 个" if len(bad) > 10 else ""))
+
 
 def _statuses(conn: Connection, numbers: list[str]) -> dict[str, str]:
     """``{number: status}`` of those ``numbers`` that exist, rows locked for update."""
