@@ -367,12 +367,15 @@ def _ids(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
     for row in rows:
         spans.setdefault((row["sequence_key"], row["year"]), []).append(row["seq"])
     ids: dict[str, int] = {}
-    c = entries.c
     for (key, year), seqs in spans.items():
-        query = sa.select(c.number, c.id).where(c.sequence_key == key, c.year == year,
-                                                c.seq.between(min(seqs), max(seqs)))
-        ids.update({number: id_ for number, id_ in conn.execute(query)})
+        found = conn.execute(_IDS, {"b_key": key, "b_year": year, "b_low": min(seqs), "b_high": max(seqs)})
+        ids.update({number: id_ for number, id_ in found})
     return ids
+
+
+_IDS = sa.select(entries.c.number, entries.c.id).where(
+    entries.c.sequence_key == sa.bindparam("b_key"), entries.c.year == sa.bindparam("b_year"),
+    entries.c.seq.between(sa.bindparam("b_low"), sa.bindparam("b_high")))
 
 
 __all__ = ["Register", "STALE_REASON"]

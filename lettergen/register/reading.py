@@ -105,9 +105,12 @@ def entries_by_number(conn, numbers: list[str]) -> dict[str, Entry]:
     """``{number: entry}`` of those ``numbers`` that exist (on ``conn``, in its transaction)."""
     found: dict[str, Entry] = {}
     for part in chunks(numbers):
-        for row in conn.execute(sa.select(entries).where(entries.c.number.in_(part))).mappings():
+        for row in conn.execute(_BY_NUMBER, {"numbers": part}).mappings():
             found[row["number"]] = entry_from_row(row)
     return found
+
+
+_BY_NUMBER = sa.select(entries).where(entries.c.number.in_(sa.bindparam("numbers", expanding=True)))
 
 
 def holder_alive(row: Any) -> bool | None:
