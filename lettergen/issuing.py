@@ -16,6 +16,8 @@ and a failure after reservation is recorded, not skipped:
 """
 from __future__ import annotations
 
+import os
+
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,7 +157,7 @@ def issue(
                         idempotency_key=idempotency_key)
     with register.issuing(**spec) as entry:
         if output is None:
-            used = {p.name for p in config.output_dir.glob("*")} if config.output_dir.is_dir() else set()
+            used = set(os.listdir(config.output_dir)) if config.output_dir.is_dir() else set()
             output = config.output_dir.resolve() / output_name(config, prepared, entry.number, entry.seq, used)
         register.plan_outputs([(entry.number, str(output))])
         docx = numbered(template, trial, prepared.context, PLACEHOLDER_NUMBER, entry.number,
