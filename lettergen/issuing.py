@@ -17,7 +17,6 @@ and a failure after reservation is recorded, not skipped:
 from __future__ import annotations
 
 import os
-
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
