@@ -16,7 +16,6 @@ and a failure after reservation is recorded, not skipped:
 """
 from __future__ import annotations
 
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from .letters import Prepared, numbered, prepare, render_context, template_for, 
 from .numbering import numbering_for
 from .preflight import check_config, check_filename_pattern, check_output_folder
 from .register import Entry, Register
-from .sources import safe_filename
+from .sources import NameSet, safe_filename
 
 PLACEHOLDER_NUMBER = "〔文号〕"
 
@@ -67,7 +66,7 @@ def open_register(config: Config) -> Register:
     return Register(config.register_url, journal=config.section("register").get("journal") or "wal")
 
 
-def output_name(config: Config, prepared: Prepared, number: str, seq: int, used: set[str]) -> str:
+def output_name(config: Config, prepared: Prepared, number: str, seq: int, used: set[str] | NameSet) -> str:
     """The file name from ``[output] filename``, made safe and unique within ``used``."""
     pattern = config.filename_pattern
     check_filename_pattern(pattern)
@@ -156,7 +155,7 @@ def issue(
                         idempotency_key=idempotency_key)
     with register.issuing(**spec) as entry:
         if output is None:
-            used = set(os.listdir(config.output_dir)) if config.output_dir.is_dir() else set()
+            used = NameSet.in_folder(config.output_dir)
             output = config.output_dir.resolve() / output_name(config, prepared, entry.number, entry.seq, used)
         register.plan_outputs([(entry.number, str(output))])
         docx = numbered(template, trial, prepared.context, PLACEHOLDER_NUMBER, entry.number,

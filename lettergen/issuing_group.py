@@ -193,7 +193,7 @@ class GroupIssuer:
 
     def _name(self, out_dir: Path, prepared: Prepared, number: str, seq: int) -> str:
         if self._names is None:
-            self._names = NameSet(p.name for p in out_dir.glob("*")) if out_dir.is_dir() else NameSet()
+            self._names = NameSet.in_folder(out_dir)
         while True:  # other processes write into the same folder: never take a name that exists
             name = output_name(self.config, prepared, number, seq, self._names)
             if not (out_dir / name).exists():

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lettergen.errors import InputFileError
-from lettergen.sources import Field, read_records, safe_filename
+from lettergen.sources import Field, NameSet, read_records, safe_filename
 from lettergen.sources.fields import Catalogue
 from lettergen.sources.readers import excel_text
 
@@ -442,3 +442,14 @@ def test_safe_filename_never_repeats(texts):
     used: set[str] = set()
     names = [safe_filename(t, used=used) for t in texts]
     assert len({n.casefold() for n in names}) == len(names)
+
+
+def test_names_in_a_folder_are_taken_whatever_their_case(tmp_path):
+    (tmp_path / "催款通知-甲.docx").write_bytes(b"")
+    (tmp_path / "Letter.DOCX").write_bytes(b"")
+    (tmp_path / ".~tmp.part").write_bytes(b"")
+    taken = NameSet.in_folder(tmp_path)
+    assert len(taken) == 3 and "letter.docx" in taken and "催款通知-甲.docx" in taken
+    assert safe_filename("催款通知-甲.docx", used=taken) != "催款通知-甲.docx"
+    assert len(NameSet.in_folder(tmp_path / "missing")) == 0
+    assert len(NameSet.in_folder(tmp_path / "Letter.DOCX")) == 0  # a file, not a folder: nothing taken

@@ -161,7 +161,7 @@ def run_batch(
                 _would_issue(kind_schema, planned, config, register, result)
                 return result
             check_output_folder(out_dir, total, len(trial))
-            used = NameSet(p.name for p in out_dir.iterdir())
+            used = NameSet.in_folder(out_dir)
             _issue(kind_schema, planned, total, result, config, register, template, out_dir, used, mapper, progress,
                    actor)
         finally:

@@ -6,6 +6,7 @@ a single path component that Windows, macOS and Linux all accept.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 
@@ -36,6 +37,14 @@ class NameSet:
         self.folded = _FoldedView(self._digests)
         for name in names:
             self.add(name)
+
+    @classmethod
+    def in_folder(cls, folder: str | os.PathLike) -> NameSet:
+        """The names of everything in ``folder`` (none when there is no such folder yet)."""
+        try:
+            return cls(os.listdir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return cls()
 
     def add(self, name: str) -> None:
         self._digests.setdefault(_digest(name.casefold()), 0)
