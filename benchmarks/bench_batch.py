@@ -15,7 +15,7 @@ Measured per run:
   letter appears (≈ reading + validating the sheet);
 * peak memory of the process tree, two ways: ``ru_maxrss`` of a wrapper
   process (RUSAGE_SELF = the batch process, RUSAGE_CHILDREN = the largest
-  worker) and the peak of the tree's summed RSS / PSS sampled every 20 ms
+  worker) and the peak of the tree's summed RSS / PSS sampled every 100 ms
   from /proc (PSS counts pages shared by the forked workers once).
 
 Then: 1,000 vs ``rows`` letters with ``--jobs 1`` and with every core (peak
@@ -99,27 +99,29 @@ def write_settings(folder: Path, register_url: str | None = None) -> Path:
 
 # --- process-tree sampling ----------------------------------------------------
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid``, from /proc/PID/task/*/children (reading every
+    process's stat instead cost a millisecond a sample on a quiet machine)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
         try:
-            with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                raw = fh.read().decode("ascii", "replace")
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                found += [int(child) for child in fh.read().split()]
         except OSError:
             continue
-        ppid = int(raw[raw.rfind(")") + 2:].split()[1])
-        tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
+    return found
 
 
 def _tree_memory(root: int) -> tuple[int, int]:
     """(sum of RSS, sum of PSS) in kB over ``root`` and its descendants."""
-    tree, stack, rss, pss = _children(), [root], 0, 0
+    stack, rss, pss = [root], 0, 0
     while stack:
         pid = stack.pop()
-        stack += tree.get(pid, [])
+        stack += _children(pid)
         try:
             with open(f"/proc/{pid}/smaps_rollup") as fh:
                 for line in fh:
@@ -130,6 +132,13 @@ def _tree_memory(root: int) -> tuple[int, int]:
         except OSError:
             continue
     return rss, pss
+
+
+#: How often the process tree's memory is read.  A sample costs the machine about 3 ms of CPU
+#: (smaps_rollup walks each process's page tables): every 20 ms that was a fifth of a core
+#: taken from the batch it measured; every 100 ms it is 3 %.  Memory grows over seconds, not
+#: milliseconds, and ru_maxrss (the kernel's own peak) is reported beside the samples.
+SAMPLE_SECONDS = 0.1
 
 
 class Sampler(threading.Thread):
@@ -146,48 +155,60 @@ class Sampler(threading.Thread):
             self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
             if self.first_letter is None and self.out.is_dir() and any(self.out.glob("*.docx")):
                 self.first_letter = time.time()
-            self.stop.wait(0.02)
+            self.stop.wait(SAMPLE_SECONDS)
 
 
 # --- one run ------------------------------------------------------------------
 
+#: The runs' folders, removed when the benchmark ends (see :func:`remove_folders`).
+FOLDERS: list[Path] = []
+
+
+def remove_folders() -> None:
+    """Remove the runs' folders, all at the end and not after each run: on an ext4 file system
+    without a journal (this project's test machines), a file created within minutes of many
+    deletions in the same block group costs the kernel about 0.4 ms more, as it skips the
+    recently freed inodes one by one; so a run that followed the removal of the last run's
+    10,000 letters measured the deletion (a sixth of a 2-job run's CPU), not lettergen."""
+    while FOLDERS:
+        shutil.rmtree(FOLDERS.pop(), ignore_errors=True)
+
+
 def run_batch(rows: int, jobs: int, keep: bool, code: str | None = None, register_url: str | None = None) -> dict:
     """One batch in a fresh process; ``code``: another checkout's folder to run instead (the baseline)."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-batch-{rows}-j{jobs}-"))
-    try:
-        settings = write_settings(folder, register_url)
-        sheet = folder / "overdue.csv"
-        write_sheet(sheet, rows)
-        stats = folder / "rusage.json"
-        env = {k: v for k, v in os.environ.items() if k != "LETTERGEN_REGISTER_URL"}
-        if code:
-            env["PYTHONPATH"] = code
-        command = [sys.executable, "-c", WRAPPER, str(stats), "--config", str(settings), "batch", "payment_reminder",
-                   str(sheet), "--out", str(folder / "out"), "--jobs", str(jobs)]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=folder)
-        sampler = Sampler(proc.pid, folder / "out")
-        sampler.start()
-        stdout, stderr = proc.communicate()
-        sampler.stop.set()
-        sampler.join()
-        result = json.loads(stats.read_text())
-        if result["code"] != 0:
-            raise SystemExit(f"batch failed ({result['code']}):\n{stderr.decode()[-3000:]}")
-        letters = len(list((folder / "out").glob("*.docx")))
-        if letters != rows:
-            raise SystemExit(f"expected {rows} letters, found {letters}: {stdout.decode()}")
-        verify = subprocess.run([sys.executable, "-m", "lettergen", "--config", str(settings), "register", "verify"],
-                                capture_output=True, text=True, env=env)
-        return {
-            "rows": rows, "jobs": jobs, "wall": result["wall"], "letters": letters,
-            "first_letter": (sampler.first_letter or result["started_at"]) - result["started_at"], "self_mb": result["self_kb"] / 1024,
-            "worker_mb": result["children_kb"] / 1024, "tree_rss_mb": sampler.peak_rss / 1024,
-            "tree_pss_mb": sampler.peak_pss / 1024, "verify_ok": verify.returncode == 0,
-            "folder": str(folder) if keep else "",
-        }
-    finally:
-        if not keep:
-            shutil.rmtree(folder, ignore_errors=True)
+    if not keep:
+        FOLDERS.append(folder)
+    settings = write_settings(folder, register_url)
+    sheet = folder / "overdue.csv"
+    write_sheet(sheet, rows)
+    stats = folder / "rusage.json"
+    env = {k: v for k, v in os.environ.items() if k != "LETTERGEN_REGISTER_URL"}
+    if code:
+        env["PYTHONPATH"] = code
+    command = [sys.executable, "-c", WRAPPER, str(stats), "--config", str(settings), "batch", "payment_reminder",
+               str(sheet), "--out", str(folder / "out"), "--jobs", str(jobs)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=folder)
+    sampler = Sampler(proc.pid, folder / "out")
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    sampler.stop.set()
+    sampler.join()
+    result = json.loads(stats.read_text())
+    if result["code"] != 0:
+        raise SystemExit(f"batch failed ({result['code']}):\n{stderr.decode()[-3000:]}")
+    letters = len(list((folder / "out").glob("*.docx")))
+    if letters != rows:
+        raise SystemExit(f"expected {rows} letters, found {letters}: {stdout.decode()}")
+    verify = subprocess.run([sys.executable, "-m", "lettergen", "--config", str(settings), "register", "verify"],
+                            capture_output=True, text=True, env=env)
+    return {
+        "rows": rows, "jobs": jobs, "wall": result["wall"], "letters": letters,
+        "first_letter": (sampler.first_letter or result["started_at"]) - result["started_at"], "self_mb": result["self_kb"] / 1024,
+        "worker_mb": result["children_kb"] / 1024, "tree_rss_mb": sampler.peak_rss / 1024,
+        "tree_pss_mb": sampler.peak_pss / 1024, "verify_ok": verify.returncode == 0,
+        "folder": str(folder) if keep else "",
+    }
 
 
 # --- per-letter stages, single core ----------------------------------------------
@@ -331,6 +352,13 @@ def main() -> None:
     args = parser.parse_args()
     global FIT
     FIT = args.fit
+    try:
+        run_all(args)
+    finally:
+        remove_folders()
+
+
+def run_all(args: argparse.Namespace) -> None:
 
     print(f"lettergen batch benchmark: payment_reminder, SQLite in a temp dir, {os.cpu_count()} cores, "
           f"Python {sys.version.split()[0]}")
