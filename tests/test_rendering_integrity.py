@@ -297,3 +297,33 @@ def test_compiled_template_cache_is_bounded(tmp_path, monkeypatch):
     load_template(paths[1]), load_template(paths[2])
     assert load_template(paths[0]) is not first  # evicted, compiled again
     assert len(compiled._cache) <= 2
+
+
+def test_a_letter_whose_table_the_house_style_refits_is_still_refused_when_damaged(project_config, sample_data):
+    """The refit (an XML parser's output) spares the second parse of word/document.xml; a
+    control character makes that parser fail, so the check still parses and names it."""
+    from lettergen.housestyle.tablefit import fit_document
+    from lettergen.letters import prepare, template_for
+
+    context = {"corrects": None, **prepare("payment_reminder", sample_data("payment_reminder"), project_config).context}
+    template = template_for(project_config, "payment_reminder")
+    assert fit_document.returns_parsed_xml
+    refitted = template.render({**context, "number": "1号"}, document_hook=fit_document)
+    assert refitted != template.render({**context, "number": "1号"})  # the hook did change the table
+    context["recipient"] = {**context["recipient"], "name": "禾丰\x01贸易"}
+    with pytest.raises(TemplateError, match="控制字符（U\\+0001"):
+        template.render({**context, "number": "1号"}, document_hook=fit_document)
+
+
+def test_a_hook_that_does_not_say_it_parsed_its_output_has_it_checked(tmp_path):
+    document_of("前文{{ x }}").save(tmp_path / "plain.docx")
+    template = load_template(tmp_path / "plain.docx")
+
+    def broken(xml, part):
+        return xml.replace(b"</w:body>", b"")
+
+    with pytest.raises(TemplateError, match="不是合法的 XML"):
+        template.render({"x": 1}, document_hook=broken)
+    broken.returns_parsed_xml = False
+    with pytest.raises(TemplateError, match="不是合法的 XML"):
+        template.render({"x": 1}, document_hook=broken)

@@ -84,6 +84,10 @@ def fit_document(xml: bytes, part: Callable[[str], bytes]) -> bytes | None:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+# What it returns is lxml's serialisation of the rendered XML it parsed (a renderer need not parse it again).
+fit_document.returns_parsed_xml = True
+
+
 @functools.lru_cache(maxsize=16)
 def _table_size_pt(styles: bytes) -> float | None:
     """The size of the house style's table text (``LG Table Text``), or None

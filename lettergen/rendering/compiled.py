@@ -42,6 +42,9 @@ _LISTING_ONLY = re.compile(r"[\t\n\a\f]")
 _DOCPR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
 _state = threading.local()
 #: ``hook(document_xml, part)``: a new ``word/document.xml``, or None to keep it (see :meth:`CompiledTemplate.render`).
+#: A hook whose new XML is always an XML parser's serialisation of the rendered XML it parsed
+#: says so with a true ``returns_parsed_xml`` attribute: the rendered XML was well-formed
+#: then, and so is the new one, so the integrity check does not parse that part again.
 DocumentHook = Callable[[bytes, Callable[[str], bytes]], "bytes | None"]
 _patcher = DocxTemplate.__new__(DocxTemplate)
 
@@ -160,13 +163,16 @@ class CompiledTemplate:
             out[CORE_PART] = core
         out.update(replace or {})
         body = rendered.get("word/document.xml")
+        parsed: set[str] = set()
         if document_hook is not None and body is not None:
             changed = document_hook(out["word/document.xml"], lambda name: out.get(name) or self.blobs[name])
             if changed is not None:
                 out["word/document.xml"], body = changed, changed.decode("utf-8")
+                if getattr(document_hook, "returns_parsed_xml", False):
+                    parsed.add("word/document.xml")
         if body is None:
             body = self.blobs["word/document.xml"].decode("utf-8")
-        return self._finish(out, rendered, changes, data_tags, level), body
+        return self._finish(out, rendered, changes, data_tags, level, parsed), body
 
     @property
     def current_rendering_part(self) -> Any:
@@ -174,11 +180,11 @@ class CompiledTemplate:
         return current_part()
 
     def _finish(self, out: dict[str, bytes], rendered: dict[str, str], changes: PackageChanges, data_tags: int,
-                level: int = zipwriter.LEVEL) -> bytes:
+                level: int = zipwriter.LEVEL, parsed: set[str] = frozenset()) -> bytes:
         merged = dict(self.blobs)
         merged.update(out)
         added = changes.apply(merged)
-        check_letter_parts(self.name, merged, rendered, data_tags, self.static_ids)
+        check_letter_parts(self.name, merged, rendered, data_tags, self.static_ids, parsed)
         changed = {k for k in merged if merged[k] is not self.blobs.get(k)}
         parts = [part if (name not in changed and part is not None) else zipwriter.compress(name, merged[name], level)
                  for name, part in self.entries]

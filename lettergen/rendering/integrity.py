@@ -51,13 +51,15 @@ def _attributes(prefix: bytes) -> re.Pattern[bytes]:
 
 
 def check_letter_parts(name: str, parts: dict[str, bytes], rendered: dict[str, str], data_tags: int,
-                       static_ids: Counter | None = None) -> None:
+                       static_ids: Counter | None = None, parsed: set[str] | frozenset[str] = frozenset()) -> None:
     """Refuse the letter when a rendered part is damaged (see the module docstring).
 
     ``parts`` is the whole package (zip name -> bytes); ``rendered`` the XML
     text of the parts the render produced; ``data_tags`` how many tag openings
     the data itself brought (they are text, not template code); ``static_ids``
-    the drawing ids of the parts that were not rendered.
+    the drawing ids of the parts that were not rendered; ``parsed`` the parts
+    known to be well-formed already (an XML parser read the rendered part and
+    wrote it anew), which are not parsed again.
     """
     leftover = sum(tags_in(xml) for xml in rendered.values()) - data_tags
     if leftover > 0:
@@ -66,7 +68,8 @@ def check_letter_parts(name: str, parts: dict[str, bytes], rendered: dict[str, s
     for part, xml in rendered.items():
         blob = parts[part]
         try:
-            pyexpat.ParserCreate().Parse(blob, True)
+            if part not in parsed:
+                pyexpat.ParserCreate().Parse(blob, True)
         except pyexpat.ExpatError as exc:
             control = _CONTROL.search(xml)
             if control:
