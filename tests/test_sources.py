@@ -356,6 +356,15 @@ def test_grouping_row_without_key(tmp_path):
     assert problem.row == 3 and "为空" in problem.message
 
 
+def test_groups_come_in_order_of_first_appearance_with_duplicates_and_blank_keys_between(tmp_path):
+    rows = [HEADER, ["K2", "乙", "1", "", "", ""], ["K1", "甲", "2", "", "", ""], ["K2", "乙", "1", "", "", ""],
+            ["", "丙", "3", "", "", ""], ["K1", "", "4", "", "", ""], ["K2", "", "5", "", "", ""]]
+    result = read_records(write_csv(tmp_path / "in.csv", rows), FIELDS, group_by="客户编号")
+    assert [r.rows for r in result.records] == [[2, 7], [3, 6], [5]]
+    assert [[i["invoice_no"] for i in r.data["items"]] for r in result.records] == [["1", "5"], ["2", "4"], ["3"]]
+    assert [(p.row, "完全重复" in p.message or "为空" in p.message) for p in result.problems] == [(4, True), (5, True)]
+
+
 # --- source keys --------------------------------------------------------------
 
 def test_source_key_ignores_column_order_row_position_and_header_spelling(tmp_path):

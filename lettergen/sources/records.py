@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -81,13 +82,14 @@ def iter_records(
     from the rows kept on disk (:class:`~lettergen.sources.readers.RowStore`),
     so a caller that lets go of each record never holds the data of the
     whole sheet.  What stays in memory is a digest per row (to spot
-    duplicate rows) and, when grouping, the row indexes of each group.
+    duplicate rows) and, when grouping, a digest per group and its rows'
+    indexes, in flat arrays (about 60 bytes a row in all).
     """
     seen = DigestMap()  # a digest per row, not a copy of its cells
     group_header = table.headers[group_col] if group_col is not None else ""
 
     def is_new(number: int, cells: list[str | None]) -> bool:
-        identical = seen.setdefault(hashlib.blake2b(repr(tuple(cells)).encode("utf-8"), digest_size=16).digest(), number)
+        identical = seen.setdefault(_digest(repr(tuple(cells))), number)
         if identical != number:
             problems.append(Problem("", "整行", f"与第{identical}行完全重复，已忽略", row=number))
         return identical == number
@@ -100,28 +102,50 @@ def iter_records(
                 data = _nest(group)
                 yield Record(group.rows, data, columns, source_key(data))  # columns: shared, read-only
         return
-    groups: dict[object, list[int]] = {}
+    # the group of each kept row, by a digest of its group cell (not the text), then the rows of
+    # each group in order by a counting sort: a few flat arrays, whatever the size of the sheet
+    group_ids = DigestMap()  # group cell's digest → group number, in order of first appearance
+    kept, group_of = array("I"), array("I")  # row indexes (duplicates left out) and their groups
+    groups = 0
     for index, (number, cells) in enumerate(table.rows):
         if not is_new(number, cells):
             continue
         if cells[group_col] is None:
-            key: object = ("row", number)
             problems.append(Problem(
                 "", group_header, f"分组列「{group_header}」为空，无法确定本行属于哪封信函",
                 row=number, column=group_header,
             ))
+            group = groups  # a letter of its own
         else:
-            key = cells[group_col]
-        groups.setdefault(key, []).append(index)
-    del seen
-    for key in list(groups):
-        group = _Group()
-        for index in groups.pop(key):
+            group = group_ids.setdefault(_digest(cells[group_col]), groups)
+        groups += group == groups
+        kept.append(index)
+        group_of.append(group)
+    del seen, group_ids
+    starts = array("I", bytes(4 * (groups + 1)))  # group g's rows: order[starts[g]:starts[g + 1]]
+    for group in group_of:
+        starts[group + 1] += 1
+    for group in range(groups):
+        starts[group + 1] += starts[group]
+    order, free = array("I", bytes(4 * len(kept))), starts[:-1]
+    for index, group in zip(kept, group_of):
+        order[free[group]] = index
+        free[group] += 1
+    del kept, group_of, free
+    for group_number in range(groups):
+        group, key = _Group(), None
+        for index in order[starts[group_number]:starts[group_number + 1]]:
             number, cells = table.rows[index]
+            if key is None:  # the group's cell, as on its first row
+                key = cells[group_col] if cells[group_col] is not None else ("row", number)
             group.rows.append(number)
             _add_row(group, number, cells, slots, columns, group_header, key, problems)
         data = _nest(group)
         yield Record(group.rows, data, columns, source_key(data))  # columns: shared, read-only
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 def _add_row(group: _Group, number: int, cells, slots, columns, group_header, key, problems) -> None:
