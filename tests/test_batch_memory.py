@@ -113,3 +113,50 @@ def test_the_batch_process_reads_no_letter_context_only_registrations(tmp_path, 
     assert [e.customer for e in entries] == [f"测试客户{i:04d}有限公司" for i in range(1, 31)]
     context = jsondata.decode(entries[0].data["context"])  # the registration's JSON text, stored as made
     assert context["recipient"]["name"] == "测试客户0001有限公司"
+
+
+def test_records_are_read_at_most_AHEAD_RECORDS_ahead_of_their_validation(tmp_path, capsys, monkeypatch):
+    """``Pool.imap`` takes its input as fast as its task thread can; the sheet's reader waits
+    for room instead of building every record while the batch process lags behind, and a
+    reader that stops early leaves no thread waiting."""
+    import queue
+    import threading
+    import time
+
+    from lettergen.batch.work import set_state
+    from lettergen.schemas import load_kind
+
+    monkeypatch.setattr(plan_module, "AHEAD_RECORDS", 6)
+    ws = Workspace(tmp_path / "ws", capsys)
+    source = write_csv(tmp_path / "rows.csv", [invoice_row(i) for i in range(1, 41)])
+    kind = load_kind(ws.config.schemas_dir, "payment_reminder")
+    set_state(None, kind, ws.config)
+    taken, threads, done = [], [], object()
+
+    def eager_map(func, items):  # like Pool.imap: a thread takes the input as fast as it can
+        results: queue.Queue = queue.Queue()
+
+        def feed():
+            for item in items:
+                taken.append(item)
+                results.put(func(item))
+            results.put(done)
+
+        threads.append(threading.Thread(target=feed, daemon=True))
+        threads[-1].start()
+        while (result := results.get()) is not done:
+            yield result
+
+    read = 0
+    for letter in plan_module.stream_plan(kind, source, ws.config, mapper=eager_map):
+        read += 1
+        time.sleep(0.002)  # the batch process, slower than its workers
+        assert letter.ok and len(taken) - read <= 6 + 1, (len(taken), read)
+    assert read == len(taken) == 40
+    stream = iter(plan_module.stream_plan(kind, source, ws.config, mapper=eager_map))
+    next(stream)
+    time.sleep(0.05)
+    assert len(taken) - 40 <= 6 + 1  # waiting for room
+    stream.close()  # the reader stops early
+    threads[-1].join(timeout=5)
+    assert not threads[-1].is_alive()

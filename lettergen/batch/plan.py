@@ -1,6 +1,7 @@
 """Reading and validating a whole spreadsheet before anything is generated."""
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,12 +102,21 @@ def plan_batch(kind: str | KindSchema, path: Path, config: Config, *, sheet: str
     return Plan(stream.kind, letters, stream.file_problems, stream.encoding)
 
 
+#: Records handed out for validation and not yet taken back, at most.  ``Pool.imap`` reads its
+#: input as fast as the workers take it and keeps their results until they are asked for, so
+#: while this process lagged behind its workers a whole sheet's records and results piled up
+#: (100,000 rows: the batch process peaked 33 MB higher than for 1,000).  More than the rows
+#: of one task (128, see ``batch.run._Mapper``): a task being filled never waits for itself.
+AHEAD_RECORDS = 1024
+
+
 class PlanStream:
     """The planned letters of a sheet, one at a time, in input order.
 
     Each letter is read, validated (by ``mapper``, possibly in workers) and
     handed on; nothing of it stays here but its source key (to spot the same
-    content twice).  ``file_problems`` is complete once the stream is exhausted.
+    content twice).  At most :data:`AHEAD_RECORDS` records are being validated
+    at a time.  ``file_problems`` is complete once the stream is exhausted.
     """
 
     def __init__(self, kind: KindSchema, path: Path, config: Config, sheet: str | None, group_by: str | None,
@@ -123,21 +133,36 @@ class PlanStream:
     def __iter__(self) -> Iterator[PlannedLetter]:
         source = self.source
         handed_out: deque[PlannedLetter] = deque()  # records being validated, in order
+        room = threading.Semaphore(AHEAD_RECORDS)  # taken by each record handed out, given back when checked
+        closed = False
 
         def data_to_check() -> Iterator[dict]:
-            # Records are built as the workers ask for them; a validated one keeps no cells.
+            # Records are built as the workers ask for them (in the pool's task thread), no
+            # further ahead than AHEAD_RECORDS; a validated one keeps no cells.
             for record in source.records:
                 interrupts.check()
+                room.acquire()
+                if closed:
+                    return
                 handed_out.append(PlannedLetter(record))
                 yield record.data
 
+        try:
+            yield from self._checked(source, handed_out, room, data_to_check())
+        finally:  # a reader that stops early must not leave the task thread waiting for room
+            closed = True
+            room.release()
+
+    def _checked(self, source, handed_out: deque[PlannedLetter], room: threading.Semaphore,
+                 data: Iterator[dict]) -> Iterator[PlannedLetter]:
         row_problems: dict[int, list[Problem]] = {}
         placed: set[int] = set()  # ids of the reading problems put on a record's rows
         scanned = 0
         seen_keys = DigestMap()  # source key → first row of its first letter
         group_rows: dict[int, str] = {}  # first row → rows of a letter made of several rows
-        for checked in self.mapper(check_record, data_to_check()):
+        for checked in self.mapper(check_record, data):
             letter = handed_out.popleft()  # appended before its data was handed out
+            room.release()
             record = letter.record
             for problem in source.problems[scanned:]:  # found while reading, up to this record
                 if problem.severity == "error" and problem.row is not None:

@@ -41,11 +41,13 @@ from ..register import ISSUED, RESERVED, SUPERSEDED, Register
 from ..schemas import load_kind
 from ..sources import NameSet
 from ..spilled import SpilledList
-from .plan import PlannedLetter, stream_plan
+from .plan import AHEAD_RECORDS, PlannedLetter, stream_plan
 from .results import ResultLog
 from .work import Done, Job, Registration, close_spill, fit_spilled, init_worker, registration, run_job, set_state, spill_folder
 
 CHUNK = 100  # letters reserved per transaction
+STREAM_TASK = 128  # records a worker validates per task (see _Mapper)
+assert STREAM_TASK < AHEAD_RECORDS  # else the sheet's reader could wait for room that only its own task frees
 AHEAD = 2  # chunks the workers may render while this process settles the one before them
 
 
@@ -252,7 +254,7 @@ class _Mapper:
         # at once.  A stream goes 128 items a task: smaller tasks cost the batch process more than
         # the workers gain (10,000 rows validated by 2 workers: 2.1 s with 16 a task, 1.8 s with
         # 128); a short list (a chunk's letters to fit) is spread over every worker.
-        size = max(1, len(items) // (4 * self.processes)) if isinstance(items, list) else 128
+        size = max(1, len(items) // (4 * self.processes)) if isinstance(items, list) else STREAM_TASK
         return self.pool.imap(func, items, chunksize=size)
 
     def submit(self, func: Callable, items: list):
