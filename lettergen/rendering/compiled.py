@@ -180,7 +180,7 @@ class CompiledTemplate:
         return current_part()
 
     def _finish(self, out: dict[str, bytes], rendered: dict[str, str], changes: PackageChanges, data_tags: int,
-                level: int = zipwriter.LEVEL, parsed: set[str] = frozenset()) -> bytes:
+                level: int = zipwriter.LEVEL, parsed: set[str] | frozenset[str] = frozenset()) -> bytes:
         merged = dict(self.blobs)
         merged.update(out)
         added = changes.apply(merged)

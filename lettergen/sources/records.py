@@ -145,7 +145,7 @@ def iter_records(
 
 
 def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _add_row(group: _Group, number: int, cells, slots, columns, group_header, key, problems) -> None:
