@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 import yaml
 from docx import Document
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lettergen.api import render_letter
 from lettergen.config import PROJECT_DIR, Config
@@ -197,3 +199,17 @@ def test_paragraphs_are_read_alike_with_and_without_text_boxes(project_config, s
             '<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t>末段</w:t><w:br w:type="page"/></w:r></w:p></w:body>')
     assert xml_paragraphs(made) == _nested_paragraphs(made)
     assert [(p.index, p.text) for p in xml_paragraphs(made)] == [(1, "甲\t 乙&丙"), (None, "单元\n格"), (3, "末段")]
+
+
+@given(st.text(st.sampled_from("ＡＺａｚ０９！～　￥，：（）你好ab 1\t") | st.characters(), max_size=60))
+def test_widen_maps_exactly_the_width_table_character_by_character(text):
+    from lettergen.quality.text import WIDTH, widen
+
+    assert widen(text) == text.translate(WIDTH)
+    assert len(widen(text)) == len(text)
+
+
+def test_widen_on_a_letter_line():
+    from lettergen.quality.text import widen
+
+    assert widen("合计：人民币１２，３４５．６７元（ＶＩＰ客户）　谢谢！") == "合计:人民币12,345.67元(VIP客户) 谢谢!"
