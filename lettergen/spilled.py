@@ -12,6 +12,7 @@ an entry, where a dict of bytes and ints costs about 120.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import tempfile
@@ -62,6 +63,11 @@ class SpilledList:
 
     def close(self) -> None:
         self._file.close()
+
+
+def text_digest(text: str) -> bytes:
+    """The 16-byte digest of any text (lone surrogates included) that a :class:`DigestMap` keeps."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class DigestMap:

@@ -5,12 +5,11 @@ a single path component that Windows, macOS and Linux all accept.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
 
-from ..spilled import DigestMap
+from ..spilled import DigestMap, text_digest as _digest
 
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f\ud800-\udfff]+')
 # Invisible characters that can disguise a name (e.g. U+202E flips "cod.exe").
@@ -62,10 +61,6 @@ class _FoldedView:
 
     def __contains__(self, folded: object) -> bool:
         return isinstance(folded, str) and _digest(folded) in self._digests
-
-
-def _digest(folded: str) -> bytes:
-    return hashlib.blake2b(folded.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def safe_filename(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..models import Problem
-from ..spilled import DigestMap
+from ..spilled import DigestMap, text_digest
 from .fields import Slot
 from .readers import Table
 
@@ -89,7 +89,7 @@ def iter_records(
     group_header = table.headers[group_col] if group_col is not None else ""
 
     def is_new(number: int, cells: list[str | None]) -> bool:
-        identical = seen.setdefault(_digest(repr(tuple(cells))), number)
+        identical = seen.setdefault(text_digest(repr(tuple(cells))), number)
         if identical != number:
             problems.append(Problem("", "整行", f"与第{identical}行完全重复，已忽略", row=number))
         return identical == number
@@ -117,7 +117,7 @@ def iter_records(
             ))
             group = groups  # a letter of its own
         else:
-            group = group_ids.setdefault(_digest(cells[group_col]), groups)
+            group = group_ids.setdefault(text_digest(cells[group_col]), groups)
         groups += group == groups
         kept.append(index)
         group_of.append(group)
@@ -142,10 +142,6 @@ def iter_records(
             _add_row(group, number, cells, slots, columns, group_header, key, problems)
         data = _nest(group)
         yield Record(group.rows, data, columns, source_key(data))  # columns: shared, read-only
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _add_row(group: _Group, number: int, cells, slots, columns, group_header, key, problems) -> None:
