@@ -115,10 +115,10 @@ def _nested_paragraphs(xml: str) -> list[Paragraph]:
     return out
 
 
-#: The characters WIDTH maps, in runs: a letter has a few dozen of them in a few hundred
+#: Runs of the characters WIDTH maps: a letter has a few dozen of them in a few hundred
 #: characters, and ``str.translate`` with a dict looks up every character (25 µs a letter
 #: against 8 µs for the runs; the wording and tone checks ask four times a letter).
-_WIDE = re.compile("[\uff01-\uff5e\u3000\uffe5]+")
+_WIDE = re.compile("[" + re.escape("".join(map(chr, sorted(WIDTH)))) + "]+")
 
 
 def widen(text: str) -> str:
